@@ -424,6 +424,17 @@ def _check_shapes(arrays: CifarArrays, spec: DatasetSpec, source: str) -> None:
                 f"{source}: {split} labels must lie in [0, {spec.num_classes}). "
                 f"Received: {labels.min()}..{labels.max()}."
             )
+    for split, fine, coarse in (
+        ("train", arrays.y_train, arrays.coarse_train),
+        ("test", arrays.y_test, arrays.coarse_test),
+    ):
+        if coarse is not None and spec.fine_to_coarse is not None:
+            expected = np.asarray(spec.fine_to_coarse)[fine]
+            if not np.array_equal(expected, coarse):
+                raise DataFormatError(
+                    f"{source}: {split} coarse labels do not follow the CIFAR-100 superclasses; "
+                    "is this really CIFAR-100?"
+                )
 
 
 # --- splits ----------------------------------------------------------------------------

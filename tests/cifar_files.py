@@ -9,12 +9,13 @@ from pathlib import Path
 import numpy as np
 
 from core.cifar_format import CifarArrays
+from core.datasets import DATASETS
 
 
 def make_synthetic_cifar(
     n_train: int, n_test: int, num_classes: int = 100, seed: int = 0
 ) -> CifarArrays:
-    """Learnable fake CIFAR: labels cycle, coarse = fine // 5 (not CIFAR-100's real mapping)."""
+    """Learnable fake CIFAR: labels cycle; coarse labels follow CIFAR-100's real hierarchy."""
     rng = np.random.default_rng(seed)
     # A mean colour per class plus a 4x4 layout of 8x8-pixel blocks around it: classes differ
     # both in colour and in layout, so a small MLP or CNN beats chance within a few epochs.
@@ -30,7 +31,10 @@ def make_synthetic_cifar(
     (x_train, y_train), (x_test, y_test) = split(n_train), split(n_test)
     if num_classes != 100:
         return CifarArrays(x_train, y_train, x_test, y_test)
-    return CifarArrays(x_train, y_train, x_test, y_test, y_train // 5, y_test // 5)
+    fine_to_coarse = np.asarray(DATASETS["cifar100"].fine_to_coarse)
+    return CifarArrays(
+        x_train, y_train, x_test, y_test, fine_to_coarse[y_train], fine_to_coarse[y_test]
+    )
 
 
 def channel_major(x: np.ndarray) -> np.ndarray:
