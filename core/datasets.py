@@ -10,7 +10,6 @@ from __future__ import annotations
 import gzip
 import hashlib
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -280,7 +279,10 @@ def _cached_source(spec: DatasetSpec) -> Path | None:
         path = _mnist_cache_path(spec)
         ready = path.is_file() or all((path / name).is_file() for name in _MNIST_FILES)
         return path if ready else None
-    return next((path for path in _cifar_cache_candidates(spec) if path.exists()), None)
+    # Only the extracted folder counts: a lone archive may be a partial download, which
+    # Keras' get_file checks against its hash and fetches again.
+    folder = _cifar_cache_candidates(spec)[0]
+    return folder if folder.is_dir() else None
 
 
 def _download_target(spec: DatasetSpec) -> Path:
@@ -289,27 +291,41 @@ def _download_target(spec: DatasetSpec) -> Path:
     return _cifar_cache_candidates(spec)[1]
 
 
-def _keras_download(spec: DatasetSpec) -> Path:
-    """Fetch through Keras (its cache, hash check and re-fetch of a bad file)."""
+def _keras_load_mnist_like(spec: DatasetSpec) -> CifarArrays:
+    """Keras' own loader: reads its cache, or downloads (with Keras' hash check) when empty."""
     import keras
 
-    if spec.name == "fashion_mnist":
-        keras.datasets.fashion_mnist.load_data()
-        return _mnist_cache_path(spec)
-    if spec.name == "mnist":
-        return Path(keras.utils.get_file("mnist.npz", origin=spec.origin, file_hash=spec.file_hash))
-    fname = _cifar_cache_candidates(spec)[0].name
-    keras.utils.get_file(fname=fname, origin=spec.origin, extract=True, file_hash=spec.file_hash)
-    return _cifar_cache_candidates(spec)[0]
+    loader = keras.datasets.fashion_mnist if spec.name == "fashion_mnist" else keras.datasets.mnist
+    (x_train, y_train), (x_test, y_test) = loader.load_data()
+    return CifarArrays(
+        x_train[..., None], y_train.astype(np.int64), x_test[..., None], y_test.astype(np.int64)
+    )
 
 
-def download(spec: DatasetSpec, progress: ProgressCallback | None = None) -> Path:
+def _fetch_with_keras(spec: DatasetSpec) -> CifarArrays:
+    """Fetch through Keras (its cache, hash check and re-fetch of a bad file), then read.
+
+    CIFAR archives are read with our restricted unpickler rather than Keras' ``load_batch``,
+    which unpickles without restrictions.
+    """
+    if spec.input_shape[-1] == 1:
+        return _keras_load_mnist_like(spec)
+    import keras
+
+    folder = _cifar_cache_candidates(spec)[0]
+    keras.utils.get_file(
+        fname=folder.name, origin=spec.origin, extract=True, file_hash=spec.file_hash
+    )
+    return read_cifar(folder, spec.num_classes)
+
+
+def download(spec: DatasetSpec, progress: ProgressCallback | None = None) -> CifarArrays:
     """Download into the Keras cache, reporting (bytes_done, bytes_total) while it runs."""
     outcome: dict[str, object] = {}
 
     def fetch() -> None:
         try:
-            outcome["path"] = _keras_download(spec)
+            outcome["arrays"] = _fetch_with_keras(spec)
         except BaseException as error:  # re-raised in the caller's thread
             outcome["error"] = error
 
@@ -321,11 +337,16 @@ def download(spec: DatasetSpec, progress: ProgressCallback | None = None) -> Pat
         if progress is not None:
             done = _bytes_on_disk(target)
             progress(min(done, spec.download_bytes), spec.download_bytes)
-    if "error" in outcome:
-        raise DatasetUnavailable(_unavailable_message(spec, outcome["error"])) from None
+    error = outcome.get("error")
+    if isinstance(error, DataFormatError):
+        raise error
+    if error is not None:
+        raise DatasetUnavailable(_unavailable_message(spec, error)) from None
     if progress is not None:
         progress(spec.download_bytes, spec.download_bytes)
-    return Path(str(outcome["path"]))
+    arrays = outcome["arrays"]
+    assert isinstance(arrays, CifarArrays)
+    return arrays
 
 
 def _bytes_on_disk(path: Path) -> int:
@@ -377,6 +398,7 @@ def dataset_status(name: str, data_path: Path | None = None) -> DatasetStatus:
 
 
 _load_lock = threading.Lock()
+_loaded: dict[tuple[str, str, int], Dataset] = {}
 
 
 def load_dataset(
@@ -386,7 +408,11 @@ def load_dataset(
     download_missing: bool = True,
     progress: ProgressCallback | None = None,
 ) -> Dataset:
-    """Load a dataset from the first source that has it (local path, Keras cache, download)."""
+    """Load a dataset from the first source that has it (local path, Keras cache, download).
+
+    The last dataset loaded stays in memory: a second call for the same unchanged source
+    returns the same arrays, and concurrent first calls load it once.
+    """
     spec = get_spec(name)
     data_path = data_path or _env_data_path(spec)
     with _load_lock:  # concurrent first requests in one process load once, in turn
@@ -395,18 +421,34 @@ def load_dataset(
                 raise DatasetUnavailable(
                     _unavailable_message(spec, f"the data path {data_path} does not exist")
                 )
-            arrays, source = _read_source(data_path, spec), f"local path {data_path}"
+            source_path, source = data_path, f"local path {data_path}"
         elif (cached := _cached_source(spec)) is not None:
-            arrays, source = _read_source(cached, spec), f"Keras cache {cached}"
+            source_path, source = cached, f"Keras cache {cached}"
         elif download_missing:
-            started = time.monotonic()
-            path = download(spec, progress)
-            arrays = _read_source(path, spec)
-            source = f"downloaded to {path} in {time.monotonic() - started:.0f} s"
+            source_path, source = None, "downloaded through Keras"
         else:
             raise DatasetUnavailable(_unavailable_message(spec, "not found locally"))
-    _check_shapes(arrays, spec, source)
-    return Dataset(spec, arrays.x_train, arrays.y_train, arrays.x_test, arrays.y_test, source)
+        key = (spec.name, str(source_path), _mtime_ns(source_path))
+        if key not in _loaded:
+            if source_path is None:
+                arrays = download(spec, progress)
+            elif data_path is None and spec.input_shape[-1] == 1:
+                arrays = _keras_load_mnist_like(spec)
+            else:
+                arrays = _read_source(source_path, spec)
+            _check_shapes(arrays, spec, source)
+            _loaded.clear()  # keep one dataset in memory per process
+            _loaded[key] = Dataset(
+                spec, arrays.x_train, arrays.y_train, arrays.x_test, arrays.y_test, source
+            )
+        return _loaded[key]
+
+
+def _mtime_ns(path: Path | None) -> int:
+    try:
+        return path.stat().st_mtime_ns if path is not None else 0
+    except OSError:
+        return 0
 
 
 def _check_shapes(arrays: CifarArrays, spec: DatasetSpec, source: str) -> None:

@@ -194,10 +194,13 @@ def _train_into(
 
     has_val = len(splits.y_val) > 0
     monitor = "val_loss" if has_val else "loss"
+    # Order matters: the timer adds its columns before CSVLogger writes the row, and the
+    # history row is written before the backup, so a kill in between repeats an epoch
+    # (read_history keeps the last) rather than losing its row.
     callbacks: list[keras.callbacks.Callback] = [
-        keras.callbacks.BackupAndRestore(str(run_path / BACKUP_DIR), double_checkpoint=True),
         EpochTimer(len(splits.y_train)),
         keras.callbacks.CSVLogger(str(run_path / HISTORY_FILE), append=True),
+        keras.callbacks.BackupAndRestore(str(run_path / BACKUP_DIR), double_checkpoint=True),
         AtomicCheckpoint(run_path / MODEL_FILE, monitor=monitor),
         ProgressWriter(
             run_path, epochs=config.epochs, steps_per_epoch=steps, batch_size=config.batch_size
