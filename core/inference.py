@@ -171,7 +171,7 @@ def usable_runs(models_dir: Path) -> list[RunInfo]:
 
 def default_run_ids(runs: Sequence[RunInfo]) -> list[str]:
     """The best MLP and the best CNN (by test accuracy), preferring CIFAR-100 runs."""
-    runs = list(runs)
+    runs = [run for run in runs if run.status == "completed" and run.readable]
     if not runs:
         return []
     datasets = {run.dataset for run in runs}
@@ -220,7 +220,7 @@ def write_example_images(
     for group in range(len(names)):
         for index in np.flatnonzero(groups == group)[:per_superclass]:
             label = data.spec.class_names[int(data.y_test[index])]
-            path = out_dir / f"{names[group]}-{label}-{index}.png"
+            path = out_dir / f"{names[group]}__{label}__{index}.png"
             if not path.is_file():
                 image = data.x_test[index]
                 Image.fromarray(image[..., 0] if image.shape[-1] == 1 else image).save(path)
