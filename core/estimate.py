@@ -87,8 +87,9 @@ def estimate_epoch(
     key = _key(model, input_shape, num_classes, batch_size, resolved)
     with _lock:
         if key not in _cache:
-            _cache[key] = _median_step_s(model, input_shape, num_classes, batch_size, resolved,
-                                         steps, seed)  # fmt: skip
+            _cache[key] = _median_step_s(
+                model, input_shape, num_classes, batch_size, resolved, steps, seed
+            )
     return cached_estimate(model, input_shape, num_classes, batch_size, train_images, resolved)
 
 

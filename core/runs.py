@@ -245,6 +245,8 @@ def read_history(path: Path) -> pd.DataFrame:
         frame = pd.read_csv(io.StringIO("".join(complete)))
     except (ValueError, pd.errors.ParserError):
         return pd.DataFrame()
+    # CSVLogger writes NA val_* columns when a run has no validation split.
+    frame = frame.dropna(axis=1, how="all")
     if "epoch" in frame:
         # CSVLogger counts from 0; a resumed run may repeat an epoch: keep the last.
         frame["epoch"] = frame["epoch"].astype(int) + 1

@@ -272,6 +272,6 @@ def _history_metrics(run_path: Path, fit_seconds: float) -> dict[str, Any]:
     if "images_per_s" in history:
         warm = history["images_per_s"].iloc[1:] if len(history) > 1 else history["images_per_s"]
         metrics["images_per_s"] = float(warm.median())
-    if "val_loss" in history:
+    if "val_loss" in history and history["val_loss"].notna().any():
         metrics["best_epoch"] = int(history.loc[history["val_loss"].idxmin(), "epoch"])
     return metrics
