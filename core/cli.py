@@ -100,9 +100,9 @@ def cmd_train(args: argparse.Namespace) -> int:
     config.validate()
     if run_path is None:
         run_path = create_run(settings.models_dir, config.to_dict())
-    lock = hold_lock_for(run_path)  # noqa: F841  (held until this process exits)
     verbose = "auto" if sys.stdout.isatty() else 2
-    path = train(config, run_path=run_path, verbose=verbose)
+    with hold_lock_for(run_path):  # held until training ends; a second job is refused
+        path = train(config, run_path=run_path, verbose=verbose)
     run = read_run(path)
     print(f"{run.run_id}: {run.status}", end="")
     if run.test_accuracy is not None:

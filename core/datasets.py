@@ -291,31 +291,34 @@ def _download_target(spec: DatasetSpec) -> Path:
     return _cifar_cache_candidates(spec)[1]
 
 
-def _keras_load_mnist_like(spec: DatasetSpec) -> CifarArrays:
-    """Keras' own loader: reads its cache, or downloads (with Keras' hash check) when empty."""
-    import keras
-
-    loader = keras.datasets.fashion_mnist if spec.name == "fashion_mnist" else keras.datasets.mnist
-    (x_train, y_train), (x_test, y_test) = loader.load_data()
-    return CifarArrays(
-        x_train[..., None], y_train.astype(np.int64), x_test[..., None], y_test.astype(np.int64)
-    )
-
-
 def _fetch_with_keras(spec: DatasetSpec) -> CifarArrays:
-    """Fetch through Keras (its cache, hash check and re-fetch of a bad file), then read.
+    """Fetch through ``keras.utils.get_file`` (Keras' cache, its hash check and re-fetch of
+    a bad file), then read with our own readers.
 
-    CIFAR archives are read with our restricted unpickler rather than Keras' ``load_batch``,
-    which unpickles without restrictions.
+    Files land where ``keras.datasets.*.load_data`` keeps them. We pass the cache folder
+    explicitly because Keras reads ``KERAS_HOME`` once, at import. CIFAR archives are read
+    with our restricted unpickler rather than Keras' ``load_batch``, which unpickles freely.
     """
-    if spec.input_shape[-1] == 1:
-        return _keras_load_mnist_like(spec)
     import keras
 
+    cache_dir = str(load_settings().keras_home)
+    if spec.name == "fashion_mnist":
+        for name in _MNIST_FILES:
+            keras.utils.get_file(
+                name, origin=spec.origin + name, cache_dir=cache_dir,
+                cache_subdir="datasets/fashion-mnist",
+            )  # fmt: skip
+        return _read_mnist_like(_mnist_cache_path(spec), spec)
+    if spec.name == "mnist":
+        path = keras.utils.get_file(
+            "mnist.npz", origin=spec.origin, file_hash=spec.file_hash, cache_dir=cache_dir
+        )
+        return _read_mnist_like(Path(path), spec)
     folder = _cifar_cache_candidates(spec)[0]
     keras.utils.get_file(
-        fname=folder.name, origin=spec.origin, extract=True, file_hash=spec.file_hash
-    )
+        fname=folder.name, origin=spec.origin, extract=True, file_hash=spec.file_hash,
+        cache_dir=cache_dir,
+    )  # fmt: skip
     return read_cifar(folder, spec.num_classes)
 
 
@@ -430,10 +433,8 @@ def load_dataset(
             raise DatasetUnavailable(_unavailable_message(spec, "not found locally"))
         key = (spec.name, str(source_path), _mtime_ns(source_path))
         if key not in _loaded:
-            if source_path is None:
-                arrays = download(spec, progress)
-            elif data_path is None and spec.input_shape[-1] == 1:
-                arrays = _keras_load_mnist_like(spec)
+            if source_path is None or (data_path is None and spec.input_shape[-1] == 1):
+                arrays = download(spec, progress)  # from Keras' cache when it has the files
             else:
                 arrays = _read_source(source_path, spec)
             _check_shapes(arrays, spec, source)

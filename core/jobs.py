@@ -15,6 +15,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import IO
 
 from core.config import TrainConfig
 from core.runs import LOG_FILE, RunInfo, create_run, read_run, run_dir, update_run
@@ -104,11 +105,11 @@ def _spawn(path: Path, lock_fd: int) -> subprocess.Popen:
         )
 
 
-def hold_lock_for(path: Path) -> object | None:
+def hold_lock_for(path: Path) -> IO[str]:
     """In the training process: keep the inherited lock, or take it for a direct CLI run.
 
-    Returns the open lock file (keep a reference for the process's life), or raises
-    JobRefused when another job holds it.
+    Returns the open lock file (the lock lasts while it is open; use it as a context
+    manager), or raises JobRefused when another job holds it.
     """
     inherited = os.environ.pop(LOCK_FD_ENV, None)
     if inherited is not None:

@@ -1,29 +1,37 @@
-"""tf.data input pipelines: uint8 images in, batches out; augmentation with Keras layers."""
+"""tf.data input pipelines: uint8 images in, batches out; flips and crops on uint8 batches.
+
+The pipeline shuffles and batches *indices* and gathers each batch's images from the
+caller's numpy array, so it never copies the set: ``from_tensor_slices`` would copy it into
+a tensor and a shuffle buffer of images would hold another large slice of it (measured with
+``python -m bench pipeline``; see bench/README.md).
+"""
 
 from __future__ import annotations
 
-import keras
 import numpy as np
 import tensorflow as tf
 
 AUTOTUNE = tf.data.AUTOTUNE
+PAD = 4  # pixels: the shift of the CIFAR literature's "pad 4, random crop"
 
 
-def augmentation(input_shape: tuple[int, int, int], seed: int = 0) -> keras.Sequential:
-    """Random horizontal flip and a shift of up to 4 pixels (the crop of the CIFAR literature).
+def flip_and_crop(images: tf.Tensor, *, flip: bool = True, pad: int = PAD) -> tf.Tensor:
+    """Random horizontal flips and random shifts of up to ``pad`` pixels (zero fill), on uint8.
 
-    Flips are left out for one-channel datasets, whose digits and garments have a handedness.
+    The shift is a random crop of the zero-padded batch, one offset per image, done with two
+    gathers: no float copy and no interpolation.
     """
-    height, width, channels = input_shape
-    steps: list[keras.layers.Layer] = []
-    if channels == 3:
-        steps.append(keras.layers.RandomFlip("horizontal", seed=seed))
-    steps.append(
-        keras.layers.RandomTranslation(
-            4 / height, 4 / width, fill_mode="constant", interpolation="nearest", seed=seed
-        )
-    )
-    return keras.Sequential(steps, name="augmentation")
+    shape = tf.shape(images)
+    batch, height, width = shape[0], shape[1], shape[2]
+    if flip:
+        mirror = tf.random.uniform([batch, 1, 1, 1]) < 0.5
+        images = tf.where(mirror, tf.reverse(images, axis=[2]), images)
+    padded = tf.pad(images, [[0, 0], [pad, pad], [pad, pad], [0, 0]])
+    offsets = tf.random.uniform([batch, 2], 0, 2 * pad + 1, dtype=tf.int32)
+    rows = offsets[:, :1] + tf.range(height)[tf.newaxis]  # (batch, height)
+    cols = offsets[:, 1:] + tf.range(width)[tf.newaxis]  # (batch, width)
+    images = tf.gather(padded, rows, axis=1, batch_dims=1)
+    return tf.gather(images, cols, axis=2, batch_dims=1)
 
 
 def make_dataset(
@@ -39,23 +47,26 @@ def make_dataset(
     """Batches of (uint8 images, one-hot float labels); shuffled and augmented when training.
 
     Images stay uint8 until the model's own Rescaling layer, so the pipeline never holds a
-    float copy of the set.
+    float copy of the set. Flips are left out for one-channel datasets, whose digits and
+    garments have a handedness. Without ``training`` the order is the arrays' order.
     """
-    data = tf.data.Dataset.from_tensor_slices((x, y.astype(np.int32)))
-    if training:
-        data = data.shuffle(min(len(x), 20_000), seed=seed, reshuffle_each_iteration=True)
-    data = data.batch(batch_size)
-    if training and augment:
-        augment_layer = augmentation(tuple(x.shape[1:]), seed)
-        data = data.map(
-            lambda images, labels: (
-                tf.cast(augment_layer(tf.cast(images, tf.float32), training=True), tf.uint8),
-                labels,
-            ),
-            num_parallel_calls=AUTOTUNE,
-        )
-    data = data.map(
-        lambda images, labels: (images, tf.one_hot(labels, num_classes)),
-        num_parallel_calls=AUTOTUNE,
-    )
-    return data.prefetch(AUTOTUNE)
+    images = np.asarray(x)  # any strides: a channel-major view is gathered without a copy
+    labels = tf.constant(np.asarray(y, dtype=np.int32))
+    batch_shape = (None, *images.shape[1:])
+    flip = images.shape[-1] == 3
+
+    def gather(indices: np.ndarray) -> np.ndarray:
+        return np.ascontiguousarray(images[indices])
+
+    def load(indices: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+        indices = tf.sort(indices)  # in-order reads; order within a batch does not matter
+        batch = tf.numpy_function(gather, [indices], tf.uint8, stateful=False)
+        batch = tf.ensure_shape(batch, batch_shape)
+        if training and augment:
+            batch = flip_and_crop(batch, flip=flip)
+        return batch, tf.one_hot(tf.gather(labels, indices), num_classes)
+
+    data = tf.data.Dataset.range(len(images))
+    if training:  # a full shuffle: the buffer holds 8-byte indices, not images
+        data = data.shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
+    return data.batch(batch_size).map(load, num_parallel_calls=AUTOTUNE).prefetch(AUTOTUNE)

@@ -124,7 +124,7 @@ class RunInfo:
 
     @property
     def readable(self) -> bool:
-        """False when ``run.json`` is missing or corrupt, or the model file is broken."""
+        """False when ``run.json`` is missing or corrupt."""
         return self.problem is None
 
     @property
@@ -179,11 +179,7 @@ def read_run(path: Path) -> RunInfo:
     if data is None:
         reason = "run.json is missing" if not (path / RUN_FILE).exists() else "run.json is corrupt"
         return RunInfo(path.name, path, "unreadable", {}, f"{reason}: delete the run folder.")
-    status = effective_status(data, path)
-    problem = None
-    if status == "completed" and not (path / MODEL_FILE).is_file():
-        problem = "model.keras is missing: retrain or delete the run."
-    return RunInfo(str(data.get("run_id", path.name)), path, status, data, problem)
+    return RunInfo(str(data.get("run_id", path.name)), path, effective_status(data, path), data)
 
 
 def list_runs(models_dir: Path) -> list[RunInfo]:
