@@ -57,25 +57,29 @@ def _refuse(message: str) -> gr.Error:
     return gr.Error(message, print_exception=False)
 
 
-class UploadedImage(gr.Image):
-    """`gr.Image` that hands the uploaded file's path over unopened: we decode it ourselves."""
+def _image_source(payload: Any) -> str | bytes | None:
+    """The upload's path (or the bytes of a data: URL), not decoded: we validate it ourselves."""
+    if payload is None:
+        return None
+    if payload.url and payload.url.startswith("data:"):
+        try:
+            return base64.b64decode(payload.url.split(",", 1)[1], validate=True)
+        except (IndexError, binascii.Error) as error:
+            raise _refuse("The pasted image data is not valid base64.") from error
+    if payload.path is None:
+        raise _refuse("No image arrived: upload it again.")
+    return str(payload.path)
 
-    # Gradio's own preprocess opens every upload with Pillow, even for type="filepath", and a
-    # non-image then fails with a bare "Error"; core.images.open_image validates instead.
-    is_template = True  # render with the frontend's Image component
 
-    def preprocess(self, payload: Any) -> str | bytes | None:  # type: ignore[override]
-        """The upload's path (or the bytes of a data: URL), not decoded."""
-        if payload is None:
-            return None
-        if payload.url and payload.url.startswith("data:"):
-            try:
-                return base64.b64decode(payload.url.split(",", 1)[1], validate=True)
-            except (IndexError, binascii.Error) as error:
-                raise _refuse("The pasted image data is not valid base64.") from error
-        if payload.path is None:
-            raise _refuse("No image arrived: upload it again.")
-        return str(payload.path)
+def _image_input(**kwargs: Any) -> gr.Image:
+    """A `gr.Image` whose uploads reach our code as unopened files (core.images decodes them)."""
+    image = gr.Image(type="filepath", image_mode=None, **kwargs)
+    # Gradio's own preprocess opens every upload with Pillow, even for type="filepath", so a
+    # non-image fails with a bare "Error" before our code runs. Gradio has already moved the
+    # upload into its cache and checked it is there when preprocess is called. (A subclass
+    # would do the same, but Gradio writes a .pyi stub beside any module defining one.)
+    image.preprocess = _image_source  # type: ignore[method-assign]
+    return image
 
 
 @dataclasses.dataclass(frozen=True)
@@ -217,9 +221,7 @@ def build_app(run_ids: list[str] | None = None, models_dir: Path | None = None) 
         with gr.Column(visible=bool(runs)) as main:
             with gr.Row():
                 with gr.Column(scale=1):
-                    image = UploadedImage(
-                        type="filepath",
-                        image_mode=None,
+                    image = _image_input(
                         sources=["upload", "webcam", "clipboard"],
                         label=f"Your picture (any image up to {size_mb} MB)",
                         height=256,
