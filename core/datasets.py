@@ -521,3 +521,58 @@ def make_splits(
         x_test=dataset.x_test,
         y_test=dataset.y_test,
     )
+
+
+# --- a data path typed into the UI -------------------------------------------------------
+
+_ARCHIVE_NAMES = {
+    "cifar100": ("cifar-100-python.tar.gz", "cifar-100-binary.tar.gz"),
+    "cifar10": ("cifar-10-python.tar.gz", "cifar-10-binary.tar.gz"),
+    "fashion_mnist": (),
+    "mnist": ("mnist.npz",),
+}
+_FOLDER_MARKERS = {
+    "cifar100": ("train", "train.bin"),
+    "cifar10": ("data_batch_1", "data_batch_1.bin"),
+    "fashion_mnist": _MNIST_FILES[:1],
+    "mnist": _MNIST_FILES[:1],
+}
+_MAX_ARCHIVE_BYTES = 400 * 1024 * 1024
+_SYSTEM_ROOTS = ("/", "/etc", "/proc", "/sys", "/dev", "/boot", "/root", "/bin", "/usr/bin")
+
+
+def check_data_path(text: str, name: str = "cifar100") -> Path:
+    """Validate a dataset path typed into the UI; return it resolved, or raise ValueError.
+
+    Accepted: the official archive of the dataset (by name, at most 400 MB) or a folder that
+    holds its files (directly or one folder down). Refused: network shares, ``..`` steps,
+    and links that resolve into system folders.
+    """
+    spec = get_spec(name)
+    raw = text.strip()
+    if not raw or "\0" in raw:
+        raise ValueError("The data path is empty.")
+    if raw.startswith(("\\\\", "//")) or "://" in raw:
+        raise ValueError(f"{raw!r} is a network path; copy the dataset to this machine first.")
+    path = Path(raw).expanduser()
+    if ".." in path.parts:
+        raise ValueError(f"{raw!r} contains '..'; give the dataset's full path instead.")
+    try:
+        resolved = path.resolve(strict=True)
+    except (OSError, RuntimeError):
+        raise ValueError(f"{raw!r} does not exist on this machine.") from None
+    if str(resolved) in _SYSTEM_ROOTS or resolved.parent == Path("/proc"):
+        raise ValueError(f"{raw!r} points into a system folder ({resolved}); refused.")
+    expected = " or ".join([*_ARCHIVE_NAMES[name], f"a folder holding {spec.title}'s files"])
+    if resolved.is_file():
+        if resolved.name not in _ARCHIVE_NAMES[name]:
+            raise ValueError(f"{resolved.name!r} is not a {spec.title} file; expected {expected}.")
+        if resolved.stat().st_size > _MAX_ARCHIVE_BYTES:
+            raise ValueError(f"{resolved.name} is larger than any {spec.title} archive.")
+        return resolved
+    candidates = [resolved, *(child for child in resolved.iterdir() if child.is_dir())]
+    if any(
+        (folder / marker).is_file() for folder in candidates for marker in _FOLDER_MARKERS[name]
+    ):
+        return resolved
+    raise ValueError(f"{raw!r} holds no {spec.title} files; expected {expected}.")

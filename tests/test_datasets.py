@@ -202,3 +202,42 @@ def test_truncated_download_is_fetched_again_not_unpickled(
     assert fetched == [spec.origin]
     assert dataset.x_train.shape == (1000, 32, 32, 3)
     assert archive.read_bytes() == good
+
+
+class TestDataPathFromTheUI:
+    def test_accepts_the_official_archive_and_an_extracted_folder(self, tmp_path, tiny_cifar):
+        from core.datasets import check_data_path
+
+        tarball = write_cifar100_python(tmp_path / "a", tiny_cifar, tarball=True)
+        folder = write_cifar100_python(tmp_path / "b", tiny_cifar)
+        assert check_data_path(str(tarball)) == tarball.resolve()
+        assert check_data_path(f"  {folder.parent}  ") == folder.parent.resolve()
+
+    @pytest.mark.parametrize(
+        ("text", "message"),
+        [
+            ("", "empty"),
+            ("\\\\host\\share\\cifar", "network path"),
+            ("//host/share/cifar", "network path"),
+            ("/tmp/../etc/passwd", "'..'"),
+            ("/no/such/place", "does not exist"),
+            ("/etc", "system folder"),
+        ],
+    )
+    def test_refuses_paths_it_should_not_follow(self, text, message):
+        from core.datasets import check_data_path
+
+        with pytest.raises(ValueError, match=re.escape(message)):
+            check_data_path(text)
+
+    def test_refuses_a_symlink_to_the_root_and_files_of_other_names(self, tmp_path):
+        from core.datasets import check_data_path
+
+        (tmp_path / "root-link").symlink_to("/")
+        with pytest.raises(ValueError, match="system folder"):
+            check_data_path(str(tmp_path / "root-link"))
+        (tmp_path / "secrets.toml").write_text("password = 1")
+        with pytest.raises(ValueError, match="not a CIFAR-100 file"):
+            check_data_path(str(tmp_path / "secrets.toml"))
+        with pytest.raises(ValueError, match="holds no CIFAR-100 files"):
+            check_data_path(str(tmp_path))
