@@ -144,6 +144,10 @@ def cancel(run_id: str, models_dir: Path | None = None, *, wait_s: float = 0.0) 
         os.killpg(pid, signal.SIGTERM)
     except ProcessLookupError:
         return False
+    if run.status == "queued":
+        # Still starting (importing TensorFlow): SIGTERM ends it before its handler exists,
+        # so nothing else would record that the user cancelled it.
+        update_run(run.path, status="cancelled", error="Cancelled before training started.")
     deadline = time.monotonic() + wait_s
     while wait_s and time.monotonic() < deadline:
         if read_run(run.path).status not in ("queued", "running"):
