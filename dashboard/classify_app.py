@@ -214,6 +214,9 @@ def build_app(run_ids: list[str] | None = None, models_dir: Path | None = None) 
     families = {run.run_id: run.family for run in runs}
     dataset = next((run.dataset for run in runs if run.run_id in chosen), "cifar100")
     examples = _example_paths(dataset)
+    # Load and warm the default models now, so the first student's picture is answered fast;
+    # a corrupt one is reported to whoever picks it, not here.
+    load_classifiers(models_dir, chosen)
     size_mb = MAX_BYTES // (1024 * 1024)
 
     with gr.Blocks(title="cifar-lab: classify", analytics_enabled=False) as demo:
@@ -400,9 +403,7 @@ def blocked_paths(models_dir: Path) -> list[str]:
     return sorted({str(path.resolve()) for path in paths})
 
 
-def launch_app(
-    demo: gr.Blocks, *, port: int, models_dir: Path | None = None, block: bool = False
-) -> str:
+def launch_app(demo: gr.Blocks, *, port: int, models_dir: Path | None = None) -> str:
     """Start `demo` with the safe options on a free port (from `port` up); return its URL."""
     settings = load_settings()
     models_dir = models_dir or settings.models_dir
@@ -422,13 +423,13 @@ def launch_app(
         share=False,
         server_name=host,
         server_port=chosen,
-        prevent_thread_lock=not block,
+        prevent_thread_lock=True,
         auth=auth,
         max_file_size=MAX_BYTES,
         blocked_paths=blocked_paths(models_dir),
         enable_monitoring=False,
         show_error=False,
-        quiet=not block,
+        quiet=True,  # Gradio's banner advertises public share links, never used here
         ssr_mode=False,
         pwa=False,
         mcp_server=False,
@@ -441,4 +442,6 @@ def serve(run_ids: list[str] | None, port: int) -> None:
     """`cifar-lab classify`: run the panel alone until interrupted."""
     settings = load_settings()
     demo = build_app(run_ids=run_ids, models_dir=settings.models_dir)
-    launch_app(demo, port=port, models_dir=settings.models_dir, block=True)
+    url = launch_app(demo, port=port, models_dir=settings.models_dir)
+    print(f"cifar-lab classify: open {url} (Ctrl+C stops it)", flush=True)
+    demo.block_thread()
