@@ -180,7 +180,8 @@ def params_per_layer(layers: pd.DataFrame, title: str) -> go.Figure:
             y=big["params"],
             text=f"{big['layer']} holds {100 * big['share of params']:.0f}% of the weights",
             showarrow=True,
-            ay=-40,
+            ax=70,
+            ay=-30,
         )
     return _layout(fig, "layer", "parameters (count)", title=title, height=380)
 

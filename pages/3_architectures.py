@@ -40,15 +40,13 @@ for column, family in zip(columns, ("mlp", "cnn"), strict=True):
             verdict = "matches" if total == seed else "DIFFERS FROM"
             st.caption(f"This {verdict} the seed project's {seed:,} parameters (SEED.md).")
         shown = layers.drop(columns=["output values"])
+        number = st.column_config.NumberColumn(format="localized")
+        share = st.column_config.ProgressColumn(format="percent", min_value=0.0, max_value=1.0)
         st.dataframe(
             shown,
             hide_index=True,
             key=f"arch_{family}_table",
-            column_config={
-                "share of params": st.column_config.ProgressColumn(
-                    "share of params", format="percent", min_value=0.0, max_value=1.0
-                )
-            },
+            column_config={"params": number, "multiply-adds": number, "share of params": share},
         )
         st.plotly_chart(
             charts.layer_stack(layers, f"{model}: layer stack"), key=f"arch_{family}_stack"

@@ -76,13 +76,21 @@ per_class = dd.per_class_frame(confusions, spec)
 st.markdown(dd.summary_text(selected, per_class))
 
 table = dd.runs_frame(selected).drop(columns=["family", "dataset", "problem"])
+formats = {
+    "test accuracy": "percent",
+    "top-5": "percent",
+    "train-test gap": "percent",
+    "test loss": "%.3f",
+    "wall time (s)": "%.1f",
+    "params": "localized",
+    "images/s": "%.0f",
+}
 st.dataframe(
     table,
     hide_index=True,
     key="results_table",
     column_config={
-        c: st.column_config.NumberColumn(format="percent")
-        for c in ("test accuracy", "top-5", "train-test gap")
+        name: st.column_config.NumberColumn(format=fmt) for name, fmt in formats.items()
     },
 )
 

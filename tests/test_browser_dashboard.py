@@ -80,11 +80,13 @@ def test_every_page_renders_and_a_run_trains_to_completion(
         settle(page)
         page.get_by_role("button", name="Start training").click()
         page.get_by_text(re.compile(r"Training now: mlp_seed-cifar100-")).first.wait_for()
-        shoot(page, "train")
-        page.get_by_text(
-            re.compile(r"mlp_seed-cifar100-\S+ completed: test accuracy")
-        ).first.wait_for(timeout=180_000)
+        done = re.compile(r"mlp_seed-cifar100-\S+ completed: test accuracy")
+        page.get_by_text(done).first.wait_for(timeout=180_000)
         settle(page)
+        page.get_by_role("button", name="Estimate time per epoch").click()
+        page.get_by_text(re.compile(r"per epoch\*?\*? on this machine")).first.wait_for()
+        settle(page)
+        shoot(page, "train")
 
         for path, text, name in TOUR:
             page.goto(f"{url}/{path}")
