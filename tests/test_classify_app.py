@@ -235,3 +235,38 @@ def test_serving_beyond_localhost_needs_a_password(tiny_run: Path, monkeypatch: 
     demo = build_app(models_dir=tiny_run.parent)
     with pytest.raises(RuntimeError, match="CIFAR_LAB_GRADIO_PASSWORD"):
         launch_app(demo, port=7860, models_dir=tiny_run.parent)
+
+
+def test_classify_still_answers_while_a_training_job_runs(
+    live_app, tiny_run: Path, images: dict[str, Path], cifar100_data: Path
+):
+    from gradio_client import handle_file
+
+    from core import jobs
+    from core.config import TrainConfig
+    from core.runs import read_history, read_run
+
+    _, client = live_app
+    run_id = jobs.start(TrainConfig(model="mlp_seed", epochs=500, val_size=100,
+                                    early_stopping="off", precision="float32"))  # fmt: skip
+    run_path = tiny_run.parent / run_id
+    try:
+        deadline = time.monotonic() + 120
+        while read_history(run_path).empty and time.monotonic() < deadline:
+            time.sleep(0.2)  # wait until the job is really training
+        assert read_run(run_path).status == "running"
+
+        def one(_: int) -> float:
+            start = time.perf_counter()
+            _check_top5(
+                client.predict(handle_file(images["png"]), api_name="/classify"), tiny_run.name
+            )
+            return time.perf_counter() - start
+
+        with ThreadPoolExecutor(5) as pool:
+            latencies = sorted(pool.map(one, range(10), timeout=60))
+        print(f"\nduring training: p50 {statistics.median(latencies) * 1000:.0f} ms")
+        assert len(latencies) == 10
+        assert read_run(run_path).status == "running"  # training carried on meanwhile
+    finally:
+        jobs.cancel(run_id, wait_s=30)
