@@ -30,6 +30,8 @@ def test_second_start_is_refused_while_a_job_runs(isolated_env: Path, cifar100_d
         # A fresh session (a refresh, a second tab) finds the job instead of starting one.
         third = open_page("4_train")
         assert f"Training now: {running.run_id}" in texts(third.subheader)
+        third.button(key="train_cancel").click().run()
+        assert "Cancelling" in texts(third.info)
     finally:
         jobs.cancel(running.run_id, models, wait_s=30)
         deadline = time.monotonic() + 30
