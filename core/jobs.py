@@ -17,8 +17,18 @@ import time
 from pathlib import Path
 from typing import IO
 
+from core.atomic import write_text_atomic
 from core.config import TrainConfig
-from core.runs import LOG_FILE, RunInfo, create_run, read_run, run_dir, update_run
+from core.runs import (
+    JOB_PID_FILE,
+    LOG_FILE,
+    RunInfo,
+    create_run,
+    job_pid,
+    read_run,
+    run_dir,
+    update_run,
+)
 from core.settings import load_settings
 
 LOCK_FILE = ".train.lock"
@@ -81,8 +91,11 @@ def start(config: TrainConfig, models_dir: Path | None = None, *, resume: str | 
             handle.truncate()
             handle.write(path.name)
             handle.flush()
+            update_run(path, status="queued", pid=None, error=None)
             process = _spawn(path, handle.fileno())
-            update_run(path, status="queued", pid=process.pid)
+            # The child owns run.json from here on; its pid goes in a file only we write,
+            # so the two processes never race on one read-modify-write.
+            write_text_atomic(path / JOB_PID_FILE, str(process.pid))
         finally:
             handle.close()  # the child keeps the lock through its inherited descriptor
     # Reap the child when it ends so it never lingers as a zombie that looks alive.
@@ -113,6 +126,7 @@ def hold_lock_for(path: Path) -> IO[str]:
     """
     inherited = os.environ.pop(LOCK_FD_ENV, None)
     if inherited is not None:
+        os.set_inheritable(int(inherited), False)  # nothing this process starts may hold it
         return os.fdopen(int(inherited), "a+")
     handle = open(_lock_path(path.parent), "a+")  # noqa: SIM115 (held for the process life)
     try:
@@ -137,7 +151,7 @@ def cancel(run_id: str, models_dir: Path | None = None, *, wait_s: float = 0.0) 
     """
     models_dir = models_dir or load_settings().models_dir
     run = read_run(run_dir(models_dir, run_id))
-    pid = run.data.get("pid")
+    pid = job_pid(run)
     if run.status not in ("queued", "running") or not pid:
         return False
     try:

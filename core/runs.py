@@ -28,6 +28,7 @@ HISTORY_FILE = "history.csv"
 MODEL_FILE = "model.keras"
 EVAL_FILE = "eval.npz"
 LOG_FILE = "train.log"
+JOB_PID_FILE = "job.pid"  # written by the process that started a background job
 BACKUP_DIR = "backup"
 
 ACTIVE = ("queued", "running")
@@ -159,14 +160,29 @@ class RunInfo:
         return float(value) if value is not None else None
 
 
+def _pid(data: dict[str, Any], path: Path) -> int | None:
+    if data.get("pid"):
+        return int(data["pid"])
+    try:
+        return int((path / JOB_PID_FILE).read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def job_pid(run: RunInfo) -> int | None:
+    """The training process of a run: from run.json, or from the job that started it."""
+    return _pid(run.data, run.path)
+
+
 def effective_status(data: dict[str, Any], path: Path) -> str:
     """The stored status, except an active run whose process is gone reads ``interrupted``."""
     status = str(data.get("status", "unknown"))
     if status not in ACTIVE:
         return status
-    if pid_alive(data.get("pid")):
+    pid = _pid(data, path)
+    if pid_alive(pid):
         return status
-    if status == "queued" and not data.get("pid"):
+    if status == "queued" and not pid:
         age = datetime.now(timezone.utc).timestamp() - (path / RUN_FILE).stat().st_mtime
         if age < _QUEUED_GRACE_S:
             return status

@@ -12,7 +12,7 @@ import pytest
 
 from core import jobs
 from core.config import TrainConfig
-from core.runs import pid_alive, read_history, read_run
+from core.runs import job_pid, pid_alive, read_history, read_run
 
 pytestmark = pytest.mark.slow
 
@@ -44,7 +44,7 @@ def test_second_start_is_refused_and_cancel_keeps_history(cifar100_data: Path):
     assert jobs.running_job().run_id == run_id
     path = models_dir / run_id
     _wait_for(lambda: _epochs_done(path) >= 2, what="two epochs")
-    pid = read_run(path).data["pid"]
+    pid = job_pid(read_run(path))
     assert jobs.cancel(run_id, wait_s=60)
     run = read_run(path)
     assert run.status == "cancelled"
@@ -60,13 +60,13 @@ def test_kill_9_mid_training_reads_interrupted_and_resume_finishes_the_rest(cifa
     run_id = jobs.start(_config(epochs))
     path = models_dir / run_id
     _wait_for(lambda: _epochs_done(path) >= 3, what="three epochs")
-    pid = read_run(path).data["pid"]
+    pid = job_pid(read_run(path))
     os.killpg(pid, signal.SIGKILL)
     _wait_for(lambda: not pid_alive(pid), timeout=30, what="the killed process to go")
     assert read_run(path).status == "interrupted"
     model = path / "model.keras"
     assert not model.exists() or zipfile.is_zipfile(model)  # never a truncated file
-    assert jobs.running_job() is None  # the lock died with the process
+    _wait_for(lambda: jobs.running_job() is None, timeout=15, what="the lock to go with it")
 
     assert jobs.start(TrainConfig(), resume=run_id) == run_id
     _wait_for(lambda: read_run(path).status not in ("queued", "running"), what="completion")
