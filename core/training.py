@@ -60,12 +60,17 @@ def choose_precision(requested: str) -> str:
 
 
 def make_strategy(name: str, devices: list[str] | None = None) -> tf.distribute.Strategy:
-    """``default`` (one device), ``mirrored`` (all local GPUs, or ``devices``), ``multi-worker``
-    (the cluster in ``TF_CONFIG``)."""
+    """A tf.distribute strategy by name.
+
+    ``default``: one device, or every local GPU when there are several; ``mirrored``: all
+    local GPUs, or ``devices``; ``multi-worker``: the cluster described by ``TF_CONFIG``.
+    """
     if name == "mirrored":
         return tf.distribute.MirroredStrategy(devices)
     if name == "multi-worker":
         return tf.distribute.MultiWorkerMirroredStrategy()
+    if len(tf.config.list_physical_devices("GPU")) > 1:
+        return tf.distribute.MirroredStrategy()  # several GPUs: use them all, no flag needed
     return tf.distribute.get_strategy()
 
 
