@@ -68,11 +68,13 @@ def test_kill_9_mid_training_reads_interrupted_and_resume_finishes_the_rest(cifa
     assert not model.exists() or zipfile.is_zipfile(model)  # never a truncated file
     _wait_for(lambda: jobs.running_job() is None, timeout=15, what="the lock to go with it")
 
+    (path / ".tmp-model-stale.keras").write_bytes(b"half a model")  # as a kill mid-save leaves
     assert jobs.start(TrainConfig(), resume=run_id) == run_id
     _wait_for(lambda: read_run(path).status not in ("queued", "running"), what="completion")
     run = read_run(path)
     assert run.status == "completed", run.data.get("error")
     assert run.data["resumed"] is True
+    assert not list(path.glob(".tmp-*"))  # stale temporary files cleaned on start
     assert read_history(path)["epoch"].tolist() == list(range(1, epochs + 1))
     raw_rows = (path / "history.csv").read_text().strip().splitlines()[1:]
     assert len(raw_rows) <= epochs + 1  # resumed from backup: at most one epoch repeated
