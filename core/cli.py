@@ -189,7 +189,9 @@ def cmd_data(args: argparse.Namespace) -> int:
 def cmd_dashboard(args: argparse.Namespace) -> int:
     """Start Streamlit on the dashboard entry point."""
     app = Path(__file__).resolve().parents[1] / "dashboard" / "app.py"
-    command = [sys.executable, "-m", "streamlit", "run", str(app), "--server.port", str(args.port)]
+    address = load_settings().host  # 0.0.0.0 only with CIFAR_LAB_SERVE_BEYOND_LOCALHOST=1
+    command = [sys.executable, "-m", "streamlit", "run", str(app), "--server.port",
+               str(args.port), "--server.address", address]  # fmt: skip
     return subprocess.call(command)
 
 
