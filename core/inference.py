@@ -8,12 +8,14 @@ prediction does not pay for tracing.
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import keras
 import numpy as np
 import tensorflow as tf
 from PIL import Image
@@ -62,7 +64,7 @@ class Classifier:
         self.family = run.family
         self.spec: DatasetSpec = get_spec(run.dataset if run.dataset != "?" else "cifar100")
         self.input_shape: tuple[int, int, int] = self.spec.input_shape
-        model = load_run_model(run.path)
+        model = _float32_copy(load_run_model(run.path))
         expected = (None, *self.input_shape)
         if tuple(model.input_shape) != expected:
             raise ModelCorrupt(
@@ -120,6 +122,33 @@ class Classifier:
     @property
     def _n_superclasses(self) -> int:
         return len(self.spec.superclass_names or ())
+
+
+def _float32_copy(model: keras.Model) -> keras.Model:
+    """The same model computing in float32.
+
+    Mixed precision pays off for large training batches; for one image at a time the
+    casts cost more than they save (``python -m bench latency``: about half the MLP's time).
+    Variables are float32 under mixed precision already, so the weights carry over exactly.
+    """
+    config = model.get_config()
+    if "mixed" not in json.dumps(config):
+        return model
+
+    def to_float32(node: object) -> None:
+        if isinstance(node, dict):
+            if node.get("class_name") == "DTypePolicy" and isinstance(node.get("config"), dict):
+                node["config"]["name"] = "float32"
+            for value in node.values():
+                to_float32(value)
+        elif isinstance(node, list):
+            for value in node:
+                to_float32(value)
+
+    to_float32(config)
+    copy = keras.Model.from_config(config)
+    copy.set_weights(model.get_weights())
+    return copy
 
 
 def _superclass_index(spec: DatasetSpec) -> np.ndarray | None:
