@@ -49,6 +49,32 @@ def _timed_requests(url: str, picture: Path, count: int) -> list[float]:
     return times
 
 
+def _timed_http_requests(url: str, picture: Path, count: int, run_ids: list[str]) -> list[float]:
+    """The same call over Gradio's plain HTTP API: upload, call, read the SSE answer.
+
+    gradio_client waits for queue messages in 50 ms sleeps, which sets a floor under its
+    round trip; a browser or a script using the REST API does not pay it.
+    """
+    import json
+
+    import httpx
+
+    times = []
+    with httpx.Client(base_url=url, timeout=30) as http:
+        for _ in range(count):
+            start = time.perf_counter()
+            with open(picture, "rb") as handle:
+                [path] = http.post("gradio_api/upload", files={"files": handle}).json()
+            image = {"path": path, "meta": {"_type": "gradio.FileData"}}
+            call = http.post("gradio_api/call/classify", json={"data": [image, run_ids]})
+            answer = http.get(f"gradio_api/call/classify/{call.json()['event_id']}").text
+            times.append((time.perf_counter() - start) * 1000)
+            data = answer.split("event: complete", 1)[1].split("data:", 1)[1]
+            if len(json.loads(data)[0]) != len(run_ids):
+                raise RuntimeError(f"expected {len(run_ids)} models' predictions: {answer}")
+    return times
+
+
 def run(quick: bool = False) -> Table:
     """Launch the app on a free port, then sequential and concurrent requests."""
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
@@ -57,7 +83,7 @@ def run(quick: bool = False) -> Table:
     except ImportError as error:
         return _not_available(f"dashboard.classify_app does not import ({error})", quick)
     from bench.latency import make_model_run
-    from core.inference import clear_cache
+    from core.inference import clear_cache, default_run_ids, usable_runs
     from core.training import choose_precision
 
     sequential, clients, per_client = (5, 2, 2) if quick else (200, 20, 10)
@@ -82,6 +108,13 @@ def run(quick: bool = False) -> Table:
             rate = sequential / (time.perf_counter() - start)
             table.rows.append(["1 client, sequential", sequential, median(times),
                                percentile(times, 95), rate])  # fmt: skip
+            run_ids = default_run_ids(usable_runs(models_dir))
+            _timed_http_requests(url, picture, 3, run_ids)  # warm-up
+            start = time.perf_counter()
+            times = _timed_http_requests(url, picture, sequential, run_ids)
+            rate = sequential / (time.perf_counter() - start)
+            table.rows.append(["1 client, sequential, plain HTTP API", sequential,
+                               median(times), percentile(times, 95), rate])  # fmt: skip
             start = time.perf_counter()
             with ThreadPoolExecutor(clients) as pool:
                 batches = list(pool.map(lambda _: _timed_requests(url, picture, per_client),
