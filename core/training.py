@@ -24,6 +24,7 @@ from core.config import TrainConfig
 from core.datasets import get_spec, load_dataset, make_splits
 from core.evaluation import evaluate_model, summary_metrics, write_evaluation
 from core.models import build_model, total_macs
+from core.optimizers import FusedAdam
 from core.pipeline import make_dataset
 from core.presets import get_preset
 from core.runs import (
@@ -84,7 +85,7 @@ def _optimizer(config: TrainConfig, steps_total: int) -> keras.optimizers.Optimi
     if config.optimizer == "sgd":
         return keras.optimizers.SGD(rate, momentum=0.9, nesterov=True)
     optimizer_class = {
-        "adam": keras.optimizers.Adam,
+        "adam": FusedAdam,
         "adamw": keras.optimizers.AdamW,
         "rmsprop": keras.optimizers.RMSprop,
     }[config.optimizer]
