@@ -66,8 +66,9 @@ def build_baseline(name: str, input_shape: tuple[int, int, int], num_classes: in
 
 def build_project(name: str, input_shape: tuple[int, int, int], num_classes: int):
     """The project's setup: the auto precision and the compile call of core.training."""
+    from core.config import TrainConfig
     from core.models import build_model
-    from core.training import choose_precision
+    from core.training import choose_precision, compile_model
 
     precision = choose_precision("auto")
     keras.mixed_precision.set_global_policy(precision)
@@ -75,14 +76,7 @@ def build_project(name: str, input_shape: tuple[int, int, int], num_classes: int
         model = build_model(name, input_shape, num_classes)
     finally:
         keras.mixed_precision.set_global_policy("float32")
-    model.compile(
-        optimizer=keras.optimizers.Adam(1e-3),
-        loss=keras.losses.CategoricalCrossentropy(),
-        metrics=[
-            keras.metrics.CategoricalAccuracy(name="accuracy"),
-            keras.metrics.TopKCategoricalAccuracy(k=5, name="top5"),
-        ],
-    )
+    compile_model(model, TrainConfig(model=name).resolved(), steps_total=10_000)
     return model, precision
 
 
@@ -126,11 +120,6 @@ def measure_fast(x: np.ndarray, y: np.ndarray, *, steps: int, reps: int) -> dict
     for name in ("cnn_seed", "cnn_fast"):
         preset = get_preset(name)
         model, _ = build_project(name, x.shape[1:], 100)
-        model.compile(
-            optimizer=keras.optimizers.Adam(preset.learning_rate),
-            loss=keras.losses.CategoricalCrossentropy(label_smoothing=preset.label_smoothing),
-            metrics=[keras.metrics.CategoricalAccuracy(name="accuracy")],
-        )
         n = steps * preset.batch_size
         kwargs = {"num_classes": 100, "batch_size": preset.batch_size, "training": True}
         _epoch_seconds(model, make_dataset(x[:n], y[:n], augment=preset.augment, **kwargs).take(2))

@@ -92,6 +92,21 @@ def _optimizer(config: TrainConfig, steps_total: int) -> keras.optimizers.Optimi
     return optimizer_class(rate)
 
 
+def compile_model(model: keras.Model, config: TrainConfig, steps_total: int) -> None:
+    """Compile as training does: the preset's optimizer and schedule, one-hot loss, top-5.
+
+    ``config`` must be resolved (``TrainConfig.resolved()``).
+    """
+    model.compile(
+        optimizer=_optimizer(config, steps_total),
+        loss=keras.losses.CategoricalCrossentropy(label_smoothing=config.label_smoothing),
+        metrics=[
+            keras.metrics.CategoricalAccuracy(name="accuracy"),
+            keras.metrics.TopKCategoricalAccuracy(k=5, name="top5"),
+        ],
+    )
+
+
 def _versions() -> dict[str, str]:
     return {
         "python": platform.python_version(),
@@ -168,14 +183,7 @@ def _train_into(
     steps = int(np.ceil(len(splits.y_train) / config.batch_size))
     with strategy.scope():
         model = build_model(config.model, spec.input_shape, spec.num_classes, config.dropout)
-        model.compile(
-            optimizer=_optimizer(config, steps * config.epochs),
-            loss=keras.losses.CategoricalCrossentropy(label_smoothing=config.label_smoothing),
-            metrics=[
-                keras.metrics.CategoricalAccuracy(name="accuracy"),
-                keras.metrics.TopKCategoricalAccuracy(k=5, name="top5"),
-            ],
-        )
+        compile_model(model, config, steps * config.epochs)
     update_run(
         run_path,
         resolved_config=config.to_dict(),
