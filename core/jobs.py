@@ -73,24 +73,12 @@ def start(config: TrainConfig, models_dir: Path | None = None, *, resume: str | 
     models_dir = models_dir or load_settings().models_dir
     models_dir.mkdir(parents=True, exist_ok=True)
     with _start_lock:
-        handle = open(_lock_path(models_dir), "a+")  # noqa: SIM115 (handed to the child)
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.seek(0)
-            holder = handle.read().strip() or "another job"
-            handle.close()
-            raise JobRefused(
-                f"A training job is already running: {holder}. Wait for it or cancel it first."
-            ) from None
+        handle = _take_lock(models_dir)
         try:
             path = (
                 run_dir(models_dir, resume) if resume else create_run(models_dir, config.to_dict())
             )
-            handle.seek(0)
-            handle.truncate()
-            handle.write(path.name)
-            handle.flush()
+            _name_holder(handle, path.name)
             update_run(path, status="queued", pid=None, error=None)
             process = _spawn(path, handle.fileno())
             # The child owns run.json from here on; its pid goes in a file only we write,
@@ -128,19 +116,32 @@ def hold_lock_for(path: Path) -> IO[str]:
     if inherited is not None:
         os.set_inheritable(int(inherited), False)  # nothing this process starts may hold it
         return os.fdopen(int(inherited), "a+")
-    handle = open(_lock_path(path.parent), "a+")  # noqa: SIM115 (held for the process life)
+    handle = _take_lock(path.parent)
+    _name_holder(handle, path.name)
+    return handle
+
+
+def _take_lock(models_dir: Path) -> IO[str]:
+    """Open and lock the models folder's lock file, or raise JobRefused naming the holder."""
+    handle = open(_lock_path(models_dir), "a+")  # noqa: SIM115 (the lock lives while it is open)
     try:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         handle.seek(0)
         holder = handle.read().strip() or "another job"
         handle.close()
-        raise JobRefused(f"A training job is already running: {holder}.") from None
+        raise JobRefused(
+            f"A training job is already running: {holder}. Wait for it or cancel it first."
+        ) from None
+    return handle
+
+
+def _name_holder(handle: IO[str], run_id: str) -> None:
+    """Write the run id into the held lock file, so a refusal can name the running job."""
     handle.seek(0)
     handle.truncate()
-    handle.write(path.name)
+    handle.write(run_id)
     handle.flush()
-    return handle
 
 
 def cancel(run_id: str, models_dir: Path | None = None, *, wait_s: float = 0.0) -> bool:
