@@ -78,7 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
 def cmd_train(args: argparse.Namespace) -> int:
     """Train in this process (a terminal run, or a job started by the dashboard)."""
     from core.config import TrainConfig
-    from core.jobs import hold_lock_for
+    from core.jobs import hold_lock, name_holder
     from core.runs import create_run, read_json, read_run
     from core.training import train
 
@@ -98,10 +98,12 @@ def cmd_train(args: argparse.Namespace) -> int:
             data_path=args.data, strategy=args.strategy, precision=args.precision,
         )  # fmt: skip
     config.validate()
-    if run_path is None:
-        run_path = create_run(settings.models_dir, config.to_dict())
+    models_dir = run_path.parent if run_path is not None else settings.models_dir
     verbose = "auto" if sys.stdout.isatty() else 2
-    with hold_lock_for(run_path):  # held until training ends; a second job is refused
+    # The lock comes first: a refused second job leaves no run folder behind.
+    with hold_lock(models_dir) as lock:  # held until training ends
+        run_path = run_path or create_run(models_dir, config.to_dict())
+        name_holder(lock, run_path.name)
         path = train(config, run_path=run_path, verbose=verbose)
     run = read_run(path)
     print(f"{run.run_id}: {run.status}", end="")

@@ -78,7 +78,7 @@ def start(config: TrainConfig, models_dir: Path | None = None, *, resume: str | 
             path = (
                 run_dir(models_dir, resume) if resume else create_run(models_dir, config.to_dict())
             )
-            _name_holder(handle, path.name)
+            name_holder(handle, path.name)
             update_run(path, status="queued", pid=None, error=None)
             process = _spawn(path, handle.fileno())
             # The child owns run.json from here on; its pid goes in a file only we write,
@@ -106,7 +106,7 @@ def _spawn(path: Path, lock_fd: int) -> subprocess.Popen:
         )
 
 
-def hold_lock_for(path: Path) -> IO[str]:
+def hold_lock(models_dir: Path) -> IO[str]:
     """In the training process: keep the inherited lock, or take it for a direct CLI run.
 
     Returns the open lock file (the lock lasts while it is open; use it as a context
@@ -116,9 +116,8 @@ def hold_lock_for(path: Path) -> IO[str]:
     if inherited is not None:
         os.set_inheritable(int(inherited), False)  # nothing this process starts may hold it
         return os.fdopen(int(inherited), "a+")
-    handle = _take_lock(path.parent)
-    _name_holder(handle, path.name)
-    return handle
+    models_dir.mkdir(parents=True, exist_ok=True)
+    return _take_lock(models_dir)
 
 
 def _take_lock(models_dir: Path) -> IO[str]:
@@ -136,8 +135,8 @@ def _take_lock(models_dir: Path) -> IO[str]:
     return handle
 
 
-def _name_holder(handle: IO[str], run_id: str) -> None:
-    """Write the run id into the held lock file, so a refusal can name the running job."""
+def name_holder(handle: IO[str], run_id: str) -> None:
+    """Write the run id into a held lock file, so a refusal can name the running job."""
     handle.seek(0)
     handle.truncate()
     handle.write(run_id)

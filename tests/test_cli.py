@@ -85,3 +85,16 @@ def test_core_never_imports_streamlit_or_gradio():
                             cwd=Path(__file__).parents[1], timeout=120)  # fmt: skip
     assert result.returncode == 0, result.stderr[-1500:]
     assert result.stdout.strip().endswith("[]")
+
+
+def test_a_refused_second_train_leaves_no_run_folder(cifar100_data: Path, capsys):
+    import os
+
+    from core.jobs import hold_lock, name_holder
+
+    models_dir = Path(os.environ["CIFAR_LAB_MODELS_DIR"])
+    with hold_lock(models_dir) as lock:
+        name_holder(lock, "mlp_seed-cifar100-running")
+        assert main(["train", "--model", "mlp_seed", "--epochs", "1"]) == 2
+    assert "already running: mlp_seed-cifar100-running" in capsys.readouterr().err
+    assert [path for path in models_dir.iterdir() if path.is_dir()] == []
