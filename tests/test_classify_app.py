@@ -254,7 +254,8 @@ def test_classify_still_answers_while_a_training_job_runs(
         deadline = time.monotonic() + 120
         while read_history(run_path).empty and time.monotonic() < deadline:
             time.sleep(0.2)  # wait until the job is really training
-        assert read_run(run_path).status == "running"
+        run = read_run(run_path)
+        assert run.status == "running", (run.status, run.data.get("error"))
 
         def one(_: int) -> float:
             start = time.perf_counter()
@@ -267,6 +268,7 @@ def test_classify_still_answers_while_a_training_job_runs(
             latencies = sorted(pool.map(one, range(10), timeout=60))
         print(f"\nduring training: p50 {statistics.median(latencies) * 1000:.0f} ms")
         assert len(latencies) == 10
-        assert read_run(run_path).status == "running"  # training carried on meanwhile
+        run = read_run(run_path)  # training carried on meanwhile
+        assert run.status == "running", (run.status, run.data.get("error"))
     finally:
         jobs.cancel(run_id, wait_s=30)
