@@ -38,6 +38,11 @@ def percent(value: float | None, digits: int = 1) -> str:
     return "—" if value is None or not math.isfinite(value) else f"{100 * value:.{digits}f}%"
 
 
+def plural(n: int, word: str) -> str:
+    """``1, "epoch"`` -> ``1 epoch``; ``30, "epoch"`` -> ``30 epochs`` (regular plurals only)."""
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
 def train_images(total: int, val_size: int, subset: float) -> int:
     """Training images left after the validation split and the subset fraction."""
     remaining = max(total - val_size, 1)

@@ -24,6 +24,12 @@ def test_format_duration_and_percent() -> None:
     assert dd.percent(None) == "—"
 
 
+def test_plural_says_one_epoch_and_two_epochs() -> None:
+    assert dd.plural(1, "epoch") == "1 epoch"
+    assert dd.plural(2, "epoch") == "2 epochs"
+    assert dd.plural(0, "run") == "0 runs"
+
+
 def test_train_images_after_split_and_subset() -> None:
     assert dd.train_images(50_000, 5_000, 1.0) == 45_000
     assert dd.train_images(50_000, 5_000, 0.1) == 4_500
