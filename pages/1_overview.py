@@ -1,48 +1,9 @@
 """Overview: what the lab is, whether the dataset is here, the best runs against the seed."""
 
-from pathlib import Path
-
-import pandas as pd
 import streamlit as st
 
-from core.dashboard_data import SEED_ACCURACY, percent
-from core.datasets import DatasetUnavailable, dataset_status, load_dataset
-from core.runs import best_runs
-from dashboard import cached, charts, content, page_file
-
-
-def download_ui() -> None:
-    """Download CIFAR-100 into the Keras cache with a progress bar."""
-    if not st.button("Download CIFAR-100 (169 MB)", key="overview_download", type="primary"):
-        return
-    bar = st.progress(0.0, text="Starting the download ...")
-
-    def report(done: int, total: int) -> None:
-        bar.progress(
-            min(done / max(total, 1), 1.0), text=f"{done / 1e6:.0f} / {total / 1e6:.0f} MB"
-        )
-
-    try:
-        load_dataset("cifar100", download_missing=True, progress=report)
-    except (DatasetUnavailable, OSError, ValueError) as error:
-        st.error(f"The download failed: {error}")
-    else:
-        st.rerun()
-
-
-def local_copy_ui() -> str | None:
-    """A field to point at a local copy; returns the path once it exists."""
-    value = st.text_input(
-        "Or point at a local copy (cifar-100-python.tar.gz or its folder)",
-        key="overview_local_path",
-        placeholder="/data/cifar-100-python.tar.gz",
-    )
-    if st.button("Use this copy", key="overview_use_path") and value:
-        if dataset_status("cifar100", Path(value).expanduser()).available:
-            return str(Path(value).expanduser())
-        st.error(f"Nothing at {value}: give the path of the archive or of its folder.")
-    return None
-
+from core.datasets import dataset_status
+from dashboard import cached, content, overview_ui
 
 st.title("cifar-lab")
 st.markdown(content("overview"))
@@ -53,53 +14,17 @@ if status.available:
     st.success(f"CIFAR-100 is available ({status.where}).")
 else:
     st.warning(f"CIFAR-100 is not available. {status.message}")
-    download_ui()
-    if chosen := local_copy_ui():
+    overview_ui.download_ui()
+    if chosen := overview_ui.local_copy_ui():
         st.session_state[cached.DATA_PATH_KEY] = chosen
         st.rerun()
 
 st.subheader("Runs so far")
 runs = cached.runs()
-best = best_runs(runs, dataset="cifar100")
 if not runs:
     st.info("No runs yet. Train the MLP and the CNN on the Train page to fill this in.")
 else:
-    done = sum(run.status == "completed" for run in runs)
-    st.caption(f"{len(runs)} run(s), {done} completed. Seed reference: MLP 27.0%, CNN 48.7%.")
-    columns = st.columns(2)
-    for column, family in zip(columns, ("mlp", "cnn"), strict=True):
-        run = best.get(family)
-        seed = SEED_ACCURACY[family]
-        if run is None:
-            column.metric(
-                f"Best {family.upper()}", "—", help="No completed run of this family yet."
-            )
-        else:
-            delta = f"{100 * ((run.test_accuracy or 0) - seed):+.1f} pts vs seed"
-            column.metric(
-                f"Best {family.upper()}", percent(run.test_accuracy), delta, help=run.run_id
-            )
-    if best:
-        frame = pd.DataFrame(
-            [
-                {"label": f"{f.upper()}: {r.run_id}", "test accuracy": r.test_accuracy}
-                for f, r in best.items()
-            ]
-        )
-        references = {"seed MLP": SEED_ACCURACY["mlp"], "seed CNN": SEED_ACCURACY["cnn"]}
-        st.plotly_chart(charts.accuracy_vs_seed(frame, references), key="overview_best_chart")
+    overview_ui.best_runs_ui(runs)
 
 st.subheader("Next steps")
-links = st.columns(4)
-links[0].page_link(
-    page_file("2_dataset.py"), label="Look at the data", icon=":material/photo_library:"
-)
-links[1].page_link(
-    page_file("3_architectures.py"),
-    label="Compare the architectures",
-    icon=":material/account_tree:",
-)
-links[2].page_link(page_file("4_train.py"), label="Train a model", icon=":material/model_training:")
-links[3].page_link(
-    page_file("5_results.py"), label="Compare results", icon=":material/leaderboard:"
-)
+overview_ui.next_steps_ui()
