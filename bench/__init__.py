@@ -15,4 +15,5 @@ BENCHMARKS: dict[str, str] = {
     "pipeline": "bench.pipeline",
     "gradio": "bench.gradio_roundtrip",
     "dashboard": "bench.dashboard",
+    "serving": "bench.serving",
 }

@@ -9,6 +9,7 @@ import pytest
 from bench.__main__ import main
 from bench.common import Table, append_results
 from tests.conftest import FASHION_DIR, require
+from tests.servers import CHROMIUM
 
 
 def _run(name: str, results: Path) -> str:
@@ -74,3 +75,41 @@ def test_gradio_benchmark_writes_its_table(tmp_path: Path):
 def test_dashboard_benchmark_writes_its_table(tmp_path: Path):
     text = _run("dashboard", tmp_path / "R.md")
     assert "Dashboard" in text
+
+
+def _markdown_rows(text: str) -> dict[str, list[str]]:
+    """Table rows of a results file by their first cell (later tables win on a clash)."""
+    rows = {}
+    for line in text.splitlines():
+        if line.startswith("| ") and not line.startswith("|---"):
+            cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+            rows[cells[0]] = cells[1:]
+    return rows
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_serving_benchmark_measures_dashboard_rss_and_first_prediction(tmp_path: Path):
+    require(CHROMIUM.is_file(), "needs Debian's Chromium at /usr/bin/chromium")
+    text = _run("serving", tmp_path / "R.md")
+    assert "NOT AVAILABLE" not in text
+    rows = _markdown_rows(text)
+    stages = [
+        "after start-up (server answers, no session yet)",
+        "Gradio server started (Classify page opened, browser closed)",
+        "after the first /classify (both models answered)",
+        "after warm-up (5 more requests)",
+        "after 20 more requests",
+    ]
+    rss = {stage: float(rows[stage][1].replace(",", "")) for stage in stages}
+    hwm = {stage: float(rows[stage][2].replace(",", "")) for stage in stages}
+    assert all(value > 0 for value in rss.values())
+    assert all(hwm[stage] >= rss[stage] for stage in stages)
+    assert [rows[stage][0] for stage in stages] == ["0", "0", "1", "6", "26"]
+    # the measured process is the one that started Gradio and loaded TensorFlow + two models
+    assert rss[stages[1]] > rss[stages[0]] + 100
+    first = rows["first prediction after start-up (first /classify round trip)"]
+    assert first[0] == "<= 1,000 ms" and float(first[1].split()[0].replace(",", "")) > 0
+    assert first[2] in ("yes", "NO")
+    assert rows["peak RSS (VmHWM) of the dashboard process"][2] in ("yes", "NO")
+    assert "RSS growth over 20 requests (after warm-up -> end)" in rows
