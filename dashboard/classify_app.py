@@ -40,6 +40,9 @@ from core.settings import load_settings
 MAX_MODELS = 4
 QUEUE_MAX = 64  # a class of 30 each sending two pictures at once still fits
 CONCURRENCY = 2  # predictions at once; the machine has few cores and each call is ~ms
+# Gradio keeps each session's component values (~100 KiB here) and every API call is a new
+# session: 500 bound that to ~50 MB (`python -m bench serving` measures the growth).
+SESSIONS_KEPT = 500
 PASSWORD_ENV = "CIFAR_LAB_GRADIO_PASSWORD"
 USER_ENV = "CIFAR_LAB_GRADIO_USER"
 _LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
@@ -427,6 +430,7 @@ def launch_app(demo: gr.Blocks, *, port: int, models_dir: Path | None = None) ->
         auth=auth,
         max_file_size=MAX_BYTES,
         blocked_paths=blocked_paths(models_dir),
+        state_session_capacity=SESSIONS_KEPT,
         enable_monitoring=False,
         show_error=False,
         quiet=True,  # Gradio's banner advertises public share links, never used here

@@ -237,6 +237,35 @@ def test_serving_beyond_localhost_needs_a_password(tiny_run: Path, monkeypatch: 
         launch_app(demo, port=7860, models_dir=tiny_run.parent)
 
 
+def test_sessions_kept_in_memory_are_bounded(
+    tiny_run: Path, images: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+):
+    """Each API call is a new Gradio session; the oldest are dropped beyond SESSIONS_KEPT."""
+    import httpx
+
+    from dashboard import classify_app
+
+    monkeypatch.setattr(classify_app, "SESSIONS_KEPT", 3)
+    clear_cache()
+    demo = classify_app.build_app(models_dir=tiny_run.parent)
+    try:
+        url = classify_app.launch_app(demo, port=7860, models_dir=tiny_run.parent)
+        with httpx.Client(base_url=url, timeout=60) as http:
+            for _ in range(6):
+                with open(images["png"], "rb") as handle:
+                    [path] = http.post("gradio_api/upload", files={"files": handle}).json()
+                image = {"path": path, "meta": {"_type": "gradio.FileData"}}
+                call = http.post(
+                    "gradio_api/call/classify", json={"data": [image, [tiny_run.name]]}
+                )
+                answer = http.get(f"gradio_api/call/classify/{call.json()['event_id']}").text
+                assert "event: complete" in answer, answer
+        assert len(demo.state_holder.session_data) == 3
+    finally:
+        demo.close()
+        clear_cache()
+
+
 def test_classify_still_answers_while_a_training_job_runs(
     live_app, tiny_run: Path, images: dict[str, Path], cifar100_data: Path
 ):
