@@ -16,4 +16,5 @@ BENCHMARKS: dict[str, str] = {
     "gradio": "bench.gradio_roundtrip",
     "dashboard": "bench.dashboard",
     "serving": "bench.serving",
+    "estimate": "bench.estimate",
 }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import streamlit as st
 
 from core import jobs
@@ -68,22 +70,14 @@ def config_ui(total: int) -> TrainConfig:
 
 
 def estimate_ui(config: TrainConfig, total: int) -> None:
-    """Time a few train steps of this model here, then show the time per epoch."""
-    spec = DATASETS[config.dataset]
+    """Time a few train steps of this run here, then show the time per epoch and in all."""
     n_train = train_images(total, config.val_size, config.subset)
-    key = (config.model, config.dataset, config.batch_size, n_train)
+    key = (replace(config, epochs=1), n_train)  # the epoch count only scales the total
     if st.button("Estimate time per epoch", key="train_estimate"):
         from core.estimate import estimate_epoch  # imports TensorFlow: only when asked
 
         with st.spinner("Timing a few training steps on this machine ..."):
-            guess = estimate_epoch(
-                config.model,
-                spec.input_shape,
-                spec.num_classes,
-                config.batch_size,
-                n_train,
-                config.precision,
-            )
+            guess = estimate_epoch(config, n_train, config.val_size)
         st.session_state["train_estimate_result"] = (key, guess)
     saved = st.session_state.get("train_estimate_result")
     if saved and saved[0] == key:
@@ -91,9 +85,10 @@ def estimate_ui(config: TrainConfig, total: int) -> None:
         st.info(
             f"About **{format_duration(guess.epoch_s)} per epoch** on this machine "
             f"({guess.steps_per_epoch} steps of {1000 * guess.step_s:.0f} ms, "
-            f"{guess.images_per_s:,.0f} images/s, {guess.precision}); "
-            f"{plural(config.epochs, 'epoch')} at most: "
-            f"{format_duration(guess.epoch_s * config.epochs)}."
+            f"{guess.images_per_s:,.0f} images/s, {guess.precision}, validation included; "
+            f"the first epoch adds {format_duration(guess.times.first_epoch_extra_s)} of "
+            f"graph tracing). {plural(config.epochs, 'epoch')} at most: "
+            f"{format_duration(guess.total_s(config.epochs))}."
         )
 
 

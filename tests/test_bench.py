@@ -89,6 +89,17 @@ def _markdown_rows(text: str) -> dict[str, list[str]]:
 
 @pytest.mark.browser
 @pytest.mark.slow
+def test_estimate_benchmark_compares_the_train_page_estimate_with_measured_epochs(
+    tmp_path: Path,
+):
+    text = _run("estimate", tmp_path / "R.md")
+    rows = [line for line in text.splitlines() if line.startswith("| mlp_seed ")]
+    assert len(rows) == 1 and "Train page estimate" in text
+    cells = [cell.strip() for cell in rows[0].strip("|").split("|")]
+    assert float(cells[3]) > 0 and float(cells[4]) > 0  # estimate and measured seconds
+    assert cells[7] in ("yes", "NO")
+
+
 def test_serving_benchmark_measures_dashboard_rss_and_first_prediction(tmp_path: Path):
     require(CHROMIUM.is_file(), "needs Debian's Chromium at /usr/bin/chromium")
     text = _run("serving", tmp_path / "R.md")

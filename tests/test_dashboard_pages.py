@@ -138,6 +138,23 @@ def test_train_page_with_data_enables_start(models: Path, cifar100_data: Path) -
     assert at.number_input(key="train_val").value == 100  # a tenth of the tiny set
 
 
+def test_train_page_estimates_this_runs_epoch_time_and_forgets_it_when_settings_change(
+    models: Path, cifar100_data: Path
+) -> None:
+    at = open_page("4_train")
+    at.number_input(key="train_epochs").set_value(1)
+    at.button(key="train_estimate").click().run(timeout=120)
+    assert not at.exception
+    shown = texts(at.info)
+    assert "per epoch** on this machine" in shown
+    assert "8 steps of" in shown  # 900 training images in batches of 128
+    assert "validation included" in shown and "1 epoch at most" in shown
+    at.number_input(key="train_epochs").set_value(2).run()
+    assert "2 epochs at most" in texts(at.info)  # same run, new total
+    at.slider(key="train_subset").set_value(0.5).run()
+    assert "per epoch" not in texts(at.info)  # another run: estimate it again
+
+
 # --- runs present --------------------------------------------------------------------
 
 

@@ -6,7 +6,11 @@ import keras
 import pytest
 
 from core import estimate
+from core.config import TrainConfig
 from core.training import choose_precision
+
+# MNIST's 28x28x1 input keeps the seed MLP small; batches of 16 keep the steps short.
+TINY = TrainConfig(model="mlp_seed", dataset="mnist", batch_size=16, precision="float32")
 
 
 @pytest.fixture(autouse=True)
@@ -20,26 +24,54 @@ def test_steps_per_epoch_counts_the_partial_last_batch() -> None:
     assert estimate.steps_per_epoch(10, 128) == 1
 
 
-def test_estimate_times_steps_and_scales_to_an_epoch() -> None:
-    guess = estimate.estimate_epoch("mlp_seed", (8, 8, 3), 10, 16, train_images=160, steps=2)
-    assert guess.steps_per_epoch == 10
-    assert guess.step_s > 0
-    assert guess.epoch_s == pytest.approx(10 * guess.step_s)
+def test_estimate_scales_train_and_validation_steps_to_an_epoch() -> None:
+    guess = estimate.estimate_epoch(TINY, train_images=160, val_images=40, steps=2)
+    assert (guess.steps_per_epoch, guess.val_steps) == (10, 3)
+    assert guess.step_s > 0 and guess.times.val_step_s > 0
+    per_epoch = guess.times.epoch_overhead_s
+    assert guess.epoch_s == pytest.approx(
+        per_epoch + 10 * guess.step_s + 3 * guess.times.val_step_s
+    )
     assert guess.images_per_s == pytest.approx(16 / guess.step_s)
+    assert guess.first_epoch_s >= guess.epoch_s
+    assert guess.total_s(3) == pytest.approx(guess.first_epoch_s + 2 * guess.epoch_s)
+    assert guess.precision == "float32"
+
+
+def test_estimate_without_validation_counts_training_steps_only() -> None:
+    guess = estimate.estimate_epoch(TINY, train_images=32, val_images=0, steps=1)
+    assert guess.val_steps == 0
+    assert guess.epoch_s == pytest.approx(guess.times.epoch_overhead_s + 2 * guess.step_s)
+
+
+def test_estimate_uses_the_runs_precision_choice() -> None:
+    guess = estimate.estimate_epoch(
+        TrainConfig(model="mlp_seed", dataset="mnist", batch_size=8), 80, steps=1
+    )
     assert guess.precision == choose_precision("auto")
 
 
-def test_estimate_is_cached_per_model_shape_batch_and_precision() -> None:
-    assert estimate.cached_estimate("mlp_seed", (8, 8, 3), 10, 16, 160, "float32") is None
-    first = estimate.estimate_epoch("mlp_seed", (8, 8, 3), 10, 16, 160, "float32", steps=1)
-    again = estimate.estimate_epoch("mlp_seed", (8, 8, 3), 10, 16, 320, "float32", steps=1)
+def test_estimate_is_cached_per_setting_and_rescaled_per_size() -> None:
+    assert estimate.cached_estimate(TINY, 160) is None
+    first = estimate.estimate_epoch(TINY, 160, steps=1)
+    again = estimate.estimate_epoch(TINY, 320, steps=1)
     assert again.step_s == first.step_s  # same setting: no second calibration
     assert again.steps_per_epoch == 20
-    assert estimate.cached_estimate("mlp_seed", (8, 8, 3), 10, 32, 160, "float32") is None
+    other_batch = TrainConfig(model="mlp_seed", dataset="mnist", batch_size=32)
+    assert estimate.cached_estimate(other_batch, 160) is None
+    assert estimate.cached_estimate(TINY, 160, 16).val_steps == 1
     assert len(estimate._cache) == 1
+
+
+def test_a_bad_config_is_refused_before_any_timing() -> None:
+    with pytest.raises(ValueError, match="batch_size"):
+        estimate.estimate_epoch(TrainConfig(model="mlp_seed", batch_size=0), 100)
+    assert estimate._cache == {}
 
 
 def test_estimate_leaves_the_global_precision_policy_alone() -> None:
     keras.mixed_precision.set_global_policy("float32")
-    estimate.estimate_epoch("mlp_seed", (8, 8, 3), 10, 8, 80, "mixed_bfloat16", steps=1)
+    config = TrainConfig(model="mlp_seed", dataset="mnist", batch_size=8,
+                         precision="mixed_bfloat16")  # fmt: skip
+    estimate.estimate_epoch(config, 80, steps=1)
     assert keras.mixed_precision.global_policy().name == "float32"
