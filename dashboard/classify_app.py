@@ -40,9 +40,10 @@ from core.settings import load_settings
 MAX_MODELS = 4
 QUEUE_MAX = 64  # a class of 30 each sending two pictures at once still fits
 CONCURRENCY = 2  # predictions at once; the machine has few cores and each call is ~ms
-# Gradio keeps each session's component values (~100 KiB here) and every API call is a new
-# session: 500 bound that to ~50 MB (`python -m bench serving` measures the growth).
-SESSIONS_KEPT = 500
+# Gradio keeps a copy of every component's config per session (~100 KiB here), and every API
+# call is a new session: 200, least recently used first out, bound that to ~20 MB. A class's
+# open tabs stay; a tab idle behind 200 newer sessions classifies again before its verdict.
+SESSIONS_KEPT = 200
 PASSWORD_ENV = "CIFAR_LAB_GRADIO_PASSWORD"
 USER_ENV = "CIFAR_LAB_GRADIO_USER"
 _LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
