@@ -198,6 +198,7 @@ def _calibrate(config: TrainConfig, precision: str, steps: int, seed: int) -> St
             training=training,
             augment=bool(config.augment) and training,
             seed=seed,
+            repeat=training,
         )
 
     clock = _StepClock()
@@ -205,6 +206,7 @@ def _calibrate(config: TrainConfig, precision: str, steps: int, seed: int) -> St
         batches(True),
         validation_data=batches(False),
         epochs=1 + TIMED_EPOCHS,  # the first traces the train and validation steps
+        steps_per_epoch=steps,
         shuffle=False,
         callbacks=[clock],
         verbose=0,
@@ -213,7 +215,7 @@ def _calibrate(config: TrainConfig, precision: str, steps: int, seed: int) -> St
     train_step_s = float(np.median([_per_step(epoch["train"]) for epoch in timed]))
     val_step_s = float(np.median([_per_step(epoch["val"]) for epoch in timed]))
     epoch_s = [epoch["end"][0] - epoch["begin"][0] for epoch in timed]
-    # Starting an epoch's iterators now and then stalls for a second: the mean counts it.
+    # The mean over the timed epochs counts any stall at an epoch's start.
     overhead_s = float(np.mean(epoch_s)) - steps * (train_step_s + val_step_s)
     return StepTimes(
         train_step_s=train_step_s,

@@ -43,12 +43,18 @@ def make_dataset(
     training: bool,
     augment: bool = False,
     seed: int = 0,
+    repeat: bool = False,
 ) -> tf.data.Dataset:
     """Batches of (uint8 images, one-hot float labels); shuffled and augmented when training.
 
     Images stay uint8 until the model's own Rescaling layer, so the pipeline never holds a
     float copy of the set. Flips are left out for one-channel datasets, whose digits and
     garments have a handedness. Without ``training`` the order is the arrays' order.
+
+    ``repeat`` yields epoch after epoch (each reshuffled, each ending with its partial
+    batch), for ``fit(steps_per_epoch=...)``: one iterator then serves the whole run. Given a
+    finite dataset, Keras creates and drops an iterator per epoch, and dropping one stalled
+    about one epoch in three by up to 1.6 s (a third of a seed-MLP epoch here).
     """
     images = np.asarray(x)  # any strides: a channel-major view is gathered without a copy
     labels = tf.constant(np.asarray(y, dtype=np.int32))
@@ -69,4 +75,7 @@ def make_dataset(
     data = tf.data.Dataset.range(len(images))
     if training:  # a full shuffle: the buffer holds 8-byte indices, not images
         data = data.shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
-    return data.batch(batch_size).map(load, num_parallel_calls=AUTOTUNE).prefetch(AUTOTUNE)
+    data = data.batch(batch_size)
+    if repeat:
+        data = data.repeat()
+    return data.map(load, num_parallel_calls=AUTOTUNE).prefetch(AUTOTUNE)

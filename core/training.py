@@ -239,6 +239,7 @@ def _train_into(
             training=training,
             augment=bool(config.augment) and training,
             seed=config.seed,
+            repeat=training,
         )
 
     started = time.perf_counter()
@@ -246,6 +247,7 @@ def _train_into(
         pipeline(splits.x_train, splits.y_train, True),
         validation_data=pipeline(splits.x_val, splits.y_val, False) if has_val else None,
         epochs=config.epochs,
+        steps_per_epoch=steps,
         shuffle=False,  # the pipeline shuffles
         callbacks=callbacks,
         verbose=verbose,

@@ -35,6 +35,16 @@ def test_training_shuffles_every_image_once_with_its_own_label():
     np.testing.assert_array_equal(labels.argmax(1), ids % 10)
 
 
+def test_repeated_training_data_gives_whole_reshuffled_epochs_of_the_same_batches():
+    x, y = _arrays()
+    data = make_dataset(x, y, num_classes=10, batch_size=16, training=True, repeat=True)
+    batches = [images.numpy()[:, 0, 0, 0] for images, _ in data.take(8)]
+    assert [len(batch) for batch in batches] == [16, 16, 16, 2] * 2  # 50 = 3 x 16 + 2
+    first, second = np.concatenate(batches[:4]), np.concatenate(batches[4:])
+    assert sorted(first.tolist()) == sorted(second.tolist()) == list(range(50))
+    assert first.tolist() != second.tolist()  # each epoch its own order
+
+
 def test_a_channel_major_view_reads_as_the_same_images():
     planes = np.random.default_rng(0).integers(0, 256, (20, 3, 8, 8), dtype=np.uint8)
     view = planes.transpose(0, 2, 3, 1)  # how the CIFAR reader returns images
