@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from core.config import TrainConfig
 from core.evaluation import read_evaluation
@@ -103,6 +104,42 @@ def test_config_round_trips_through_run_json():
     assert TrainConfig.from_dict(json.loads(json.dumps(config.to_dict()))) == config
     resolved = TrainConfig(model="cnn_seed", early_stopping="seed").resolved()
     assert resolved.batch_size == 128 and resolved.patience == 3  # seed: batch 128, patience 3
+
+
+def _pretend_gpus(monkeypatch: pytest.MonkeyPatch, count: int) -> None:
+    real = tf.config.list_physical_devices
+
+    def listed(kind: str | None = None) -> list:
+        if kind == "GPU":
+            return [tf.config.PhysicalDevice(f"/physical_device:GPU:{i}", "GPU")
+                    for i in range(count)]  # fmt: skip
+        return real(kind)
+
+    monkeypatch.setattr(tf.config, "list_physical_devices", listed)
+
+
+def test_auto_precision_is_float16_on_a_gpu_and_a_setting_overrides_it(
+    monkeypatch: pytest.MonkeyPatch,
+):
+    from core.training import choose_precision, cpu_supports_bfloat16
+
+    assert choose_precision("auto") == ("mixed_bfloat16" if cpu_supports_bfloat16() else "float32")
+    _pretend_gpus(monkeypatch, 1)
+    assert choose_precision("auto") == "mixed_float16"
+    assert choose_precision("float32") == "float32"  # the switch: --precision float32
+
+
+def test_default_strategy_mirrors_over_several_gpus_without_a_flag(
+    monkeypatch: pytest.MonkeyPatch,
+):
+    from core import training
+
+    built = []
+    monkeypatch.setattr(tf.distribute, "MirroredStrategy", lambda *a: built.append(a) or "mirror")
+    _pretend_gpus(monkeypatch, 1)
+    assert training.make_strategy("default") is tf.distribute.get_strategy()
+    _pretend_gpus(monkeypatch, 2)
+    assert training.make_strategy("default") == "mirror" and built == [()]
 
 
 @pytest.mark.slow
