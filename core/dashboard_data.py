@@ -75,6 +75,7 @@ def runs_frame(runs: Iterable[RunInfo]) -> pd.DataFrame:
                 "wall time (s)": metrics.get("wall_time_s"),
                 "params": run.data.get("model", {}).get("params"),
                 "images/s": metrics.get("images_per_s"),
+                "precision": run.data.get("precision"),
                 "problem": run.problem or run.data.get("error"),
             }
         )

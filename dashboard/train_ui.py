@@ -119,6 +119,8 @@ def live_ui(run_id: str) -> None:
     text = f"{run_id}: starting (loading TensorFlow and the data) ..."
     if progress:
         text = f"{run_id}: {run.status}, epoch {epoch}/{epochs}, batch {batch}/{steps}"
+        if run.data.get("precision"):
+            text += f" ({run.data['precision']})"
     st.progress(min(done / epochs, 1.0), text=text)
     columns = st.columns(4)
     columns[0].metric("ETA", format_duration(progress.get("eta_s")))

@@ -36,14 +36,14 @@ def test_train_images_after_split_and_subset() -> None:
 
 
 def test_runs_frame_has_the_gap_and_the_headline_metrics(isolated_env: Path) -> None:
-    write_run(isolated_env / "models", "r1", test_accuracy=0.4)
+    write_run(isolated_env / "models", "r1", test_accuracy=0.4, precision="mixed_bfloat16")
     frame = dd.runs_frame(list_runs(isolated_env / "models"))
     row = frame.iloc[0]
     assert row["run"] == "r1" and row["family"] == "mlp"
     assert row["train-test gap"] == pytest.approx(
         row["test accuracy"] * 0 + 0.4 + 0.1 - row["test accuracy"]
     )
-    assert row["images/s"] == 500.0
+    assert row["images/s"] == 500.0 and row["precision"] == "mixed_bfloat16"
 
 
 def test_per_class_and_superclass_accuracy() -> None:
