@@ -17,7 +17,7 @@ from core import dashboard_data
 from core.cifar_format import DataFormatError
 from core.datasets import Dataset, DatasetUnavailable, dataset_status
 from core.evaluation import Evaluation, read_evaluation
-from core.runs import EVAL_FILE, HISTORY_FILE, RunInfo, list_runs, read_history
+from core.runs import EVAL_FILE, HISTORY_FILE, MODEL_FILE, RunInfo, list_runs, read_history
 from core.settings import load_settings
 
 DATA_PATH_KEY = "data_path"  # session state: a local dataset copy the user pointed at
@@ -137,3 +137,25 @@ def _evaluation(path: str, key: float) -> Evaluation | None:
 def evaluation(run: RunInfo) -> Evaluation | None:
     """A run's test labels, probabilities and confusion matrix (None when missing)."""
     return _evaluation(str(run.path), mtime(run.path / EVAL_FILE))
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def _shift_accuracy(
+    path: str, key: tuple[int, int], _data: Dataset, data_key: tuple
+) -> pd.DataFrame:
+    from core.robustness import shift_report
+
+    return shift_report(Path(path), _data.x_test, _data.y_test)
+
+
+def shift_accuracy(run: RunInfo, data: Dataset) -> pd.DataFrame:
+    """A run's test accuracy on shifted pictures, recomputed when ``model.keras`` changes.
+
+    Raises ModelCorrupt (never cached) when the model is missing or cannot be loaded.
+    """
+    try:
+        stat = (run.path / MODEL_FILE).stat()
+        key = (stat.st_mtime_ns, stat.st_size)
+    except OSError:
+        key = (0, 0)
+    return _shift_accuracy(str(run.path), key, data, _dataset_key(data))

@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
+import plotly.express as px
 import plotly.graph_objects as go
 
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2")
@@ -257,3 +258,24 @@ def confusion_heatmap(confusion: np.ndarray, names: Sequence[str], title: str) -
 def live_curves(history: pd.DataFrame, metric: str) -> go.Figure:
     """One running job's curve (training and validation) per finished epoch."""
     return training_curves({"this run": history}, metric)
+
+
+def shift_accuracy(table: pd.DataFrame) -> go.Figure:
+    """Test accuracy against how far the pictures moved (columns run, shift_px, accuracy)."""
+    fig = px.line(
+        table.assign(accuracy=100 * table["accuracy"]),
+        x="shift_px",
+        y="accuracy",
+        color="run",
+        markers=True,
+        color_discrete_sequence=PALETTE,
+    )
+    fig.update_traces(hovertemplate="%{fullData.name}<br>moved %{x} px: %{y:.1f}%<extra></extra>")
+    return _layout(
+        fig,
+        "pictures moved right (pixels)",
+        "test accuracy (%)",
+        legend_title_text="",
+        yaxis_rangemode="tozero",
+        height=360,
+    )

@@ -1,4 +1,4 @@
-"""The Results page's widgets: picking runs, metrics, curves, per-class bars, confusions."""
+"""The Results page's widgets: picking runs, metrics, curves, per-class bars, confusions, shifts."""
 
 from __future__ import annotations
 
@@ -11,8 +11,10 @@ import streamlit as st
 from core import dashboard_data as dd
 from core.datasets import Dataset, DatasetSpec
 from core.evaluation import Evaluation, superclass_confusion
+from core.model_files import ModelCorrupt
+from core.robustness import LIMIT, SHIFTS, shift_summary
 from core.runs import ACTIVE, RunInfo, RunNotFound, best_runs, delete_run
-from dashboard import cached, charts
+from dashboard import cached, charts, content
 
 # Column formats of the metrics table (Streamlit NumberColumn formats).
 FORMATS = {
@@ -146,6 +148,36 @@ def images_ui(indices: np.ndarray, captions: list[str], data: Dataset) -> None:
     """Crisp upscaled test images with captions (nothing when there are none)."""
     if len(indices):
         st.image([dd.crisp(data.x_test[i], 3) for i in indices], caption=captions)
+
+
+def shift_ui(runs: Sequence[RunInfo], data: Dataset | None, where: str) -> None:
+    """The shifted-pictures experiment: computed on click, then kept while the runs stay."""
+    st.markdown(content("results_shift"))
+    if data is None:
+        st.info(f"The shift experiment needs the test set: {where}")
+        return
+    run_ids = [run.run_id for run in runs]
+    if st.button("Shift the test pictures", key="results_shift", icon=":material/swap_horiz:"):
+        st.session_state["results_shift_done"] = run_ids
+    if st.session_state.get("results_shift_done") != run_ids:
+        return
+    tables = []
+    images = min(LIMIT, len(data.y_test))
+    with st.spinner(
+        f"Moving {images:,} test pictures by {', '.join(map(str, SHIFTS))} pixels through "
+        "each model (seconds per model; up to half a minute for a float32 CNN) ..."
+    ):
+        for run in runs:
+            try:
+                tables.append(cached.shift_accuracy(run, data).assign(run=run.run_id))
+            except ModelCorrupt as error:
+                st.warning(f"{run.run_id} is left out of the shift experiment: {error}")
+    if not tables:
+        return
+    table = pd.concat(tables, ignore_index=True)
+    st.plotly_chart(charts.shift_accuracy(table), key="results_shift_chart")
+    st.markdown(shift_summary(table))
+    st.caption(f"{images:,} test images per run, the same ones for every run and shift.")
 
 
 def delete_ui(run_ids: list[str]) -> None:

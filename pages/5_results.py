@@ -1,4 +1,4 @@
-"""Results: compare runs on curves, metrics, per-class accuracy, confusions and mistakes."""
+"""Results: compare runs on curves, metrics, per-class accuracy, confusions, mistakes, shifts."""
 
 import streamlit as st
 
@@ -45,6 +45,9 @@ if data is None or len(data.y_test) != len(evaluation.y_true):
     st.info(f"The example images need the test set this run was evaluated on: {where}")
 else:
     results_ui.examples_ui(evaluation, pairs, spec, data)
+
+st.subheader("Shifted pictures")
+results_ui.shift_ui(selected, data, where)
 
 with st.expander("Delete a run"):
     results_ui.delete_ui([r.run_id for r in runs])

@@ -120,3 +120,20 @@ def test_confusion_heatmap_names_true_and_predicted_classes() -> None:
     assert trace.z.shape == (100, 100)
     assert "true: %{y}" in trace.hovertemplate and "predicted: %{x}" in trace.hovertemplate
     assert fig.layout.xaxis.title.text == "predicted class"
+
+
+def test_shift_accuracy_draws_one_line_per_run_in_percent() -> None:
+    table = pd.DataFrame(
+        {
+            "run": ["mlp-a"] * 3 + ["cnn-b"] * 3,
+            "shift_px": [0, 2, 4] * 2,
+            "accuracy": [0.25, 0.18, 0.12, 0.5, 0.49, 0.47],
+        }
+    )
+    fig = charts.shift_accuracy(table)
+    assert [trace.name for trace in fig.data] == ["mlp-a", "cnn-b"]
+    assert list(fig.data[0].x) == [0, 2, 4]
+    assert list(fig.data[1].y) == pytest.approx([50.0, 49.0, 47.0])
+    assert fig.layout.xaxis.title.text == "pictures moved right (pixels)"
+    assert fig.layout.yaxis.title.text == "test accuracy (%)"
+    assert "px" in fig.data[0].hovertemplate
