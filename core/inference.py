@@ -64,7 +64,7 @@ class Classifier:
         self.family = run.family
         self.spec: DatasetSpec = get_spec(run.dataset if run.dataset != "?" else "cifar100")
         self.input_shape: tuple[int, int, int] = self.spec.input_shape
-        model = _float32_copy(load_run_model(run.path))
+        model = float32_copy(load_run_model(run.path))
         expected = (None, *self.input_shape)
         if tuple(model.input_shape) != expected:
             raise ModelCorrupt(
@@ -124,7 +124,7 @@ class Classifier:
         return len(self.spec.superclass_names or ())
 
 
-def _float32_copy(model: keras.Model) -> keras.Model:
+def float32_copy(model: keras.Model) -> keras.Model:
     """The same model computing in float32.
 
     Mixed precision pays off for large training batches; for one image at a time the

@@ -16,7 +16,7 @@ import pandas as pd
 import tensorflow as tf
 
 from core.dashboard_data import percent
-from core.inference import _float32_copy
+from core.inference import float32_copy
 from core.model_files import ModelCorrupt, load_run_model
 from core.training import choose_precision
 
@@ -110,7 +110,7 @@ def native_precision(model: keras.Model) -> keras.Model:
     """
     policies = {layer.dtype_policy.name for layer in model.layers} - {"float32"}
     if policies and policies != {choose_precision("auto")}:
-        return _float32_copy(model)
+        return float32_copy(model)
     return model
 
 

@@ -174,7 +174,7 @@ def test_no_dataset_means_no_examples_and_no_error(tmp_path: Path):
 def test_a_mixed_precision_model_predicts_in_float32_with_the_same_answer(tmp_path: Path):
     import keras
 
-    from core.inference import _float32_copy
+    from core.inference import float32_copy
     from core.models import build_model
 
     keras.mixed_precision.set_global_policy("mixed_bfloat16")
@@ -182,7 +182,7 @@ def test_a_mixed_precision_model_predicts_in_float32_with_the_same_answer(tmp_pa
         model = build_model("mlp_seed", (32, 32, 3), 100)
     finally:
         keras.mixed_precision.set_global_policy("float32")
-    copy = _float32_copy(model)
+    copy = float32_copy(model)
     assert {layer.dtype_policy.name for layer in copy.layers} == {"float32"}
     for ours, theirs in zip(copy.get_weights(), model.get_weights(), strict=True):
         np.testing.assert_array_equal(ours, theirs)
