@@ -5,7 +5,7 @@ import streamlit as st
 from core.dashboard_data import SEED_PARAMS
 from core.datasets import DATASETS
 from core.presets import PRESETS
-from dashboard import cached, charts, content
+from dashboard import cached, charts, content, page_file
 
 st.title("Architectures")
 st.markdown(content("architectures"))
@@ -56,3 +56,8 @@ for column, family in zip(columns, ("mlp", "cnn"), strict=True):
             key=f"arch_{family}_params_chart",
         )
 st.markdown(content("architectures_point"))
+st.page_link(
+    page_file("5_results.py"),
+    label="Test it on your own runs: Results, Shifted pictures",
+    icon=":material/swap_horiz:",
+)
