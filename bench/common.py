@@ -44,6 +44,11 @@ class Table:
         return "\n".join(lines).rstrip() + "\n"
 
 
+def not_available(title: str, command: str, reason: str) -> Table:
+    """The table a benchmark prints instead of failing when something it needs is missing."""
+    return Table(f"{title}: NOT AVAILABLE", command, ["status"], [[f"not available: {reason}"]])
+
+
 def _cell(value: object) -> str:
     if isinstance(value, float):
         return f"{value:,.3g}" if abs(value) < 100 else f"{value:,.0f}"

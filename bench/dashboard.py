@@ -11,7 +11,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.common import Table, median, percentile
+from bench.common import Table, median, not_available, percentile
 
 APP = Path(__file__).parents[1] / "dashboard" / "app.py"
 
@@ -46,8 +46,9 @@ def _pages() -> list[str]:
 def run(quick: bool = False) -> Table:
     """Warm every page once, then time ``reps`` interleaved renders of each page."""
     if not APP.is_file():
-        return Table("Dashboard page render: NOT AVAILABLE", "python -m bench dashboard",
-                     ["status"], [["not available: dashboard/app.py is missing"]])  # fmt: skip
+        return not_available(
+            "Dashboard page render", "python -m bench dashboard", "dashboard/app.py is missing"
+        )
     from streamlit.testing.v1 import AppTest
 
     from bench.memory import write_data

@@ -14,16 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.common import Table, median, percentile
-
-
-def _not_available(reason: str, quick: bool) -> Table:
-    return Table(
-        "Gradio round trip: NOT AVAILABLE",
-        "python -m bench gradio" + (" --quick" if quick else ""),
-        ["status"],
-        [[f"not available: {reason}"]],
-    )
+from bench.common import Table, median, not_available, percentile
 
 
 def _picture(folder: Path) -> Path:
@@ -81,7 +72,9 @@ def run(quick: bool = False) -> Table:
     try:
         from dashboard.classify_app import build_app, launch_app
     except ImportError as error:
-        return _not_available(f"dashboard.classify_app does not import ({error})", quick)
+        command = "python -m bench gradio" + (" --quick" if quick else "")
+        reason = f"dashboard.classify_app does not import ({error})"
+        return not_available("Gradio round trip", command, reason)
     from bench.latency import make_model_run
     from core.inference import clear_cache, default_run_ids, usable_runs
     from core.training import choose_precision

@@ -15,21 +15,12 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from bench.common import Table, median, percentile
+from bench.common import Table, median, not_available, percentile
 
 RSS_TARGET_MIB = 1536.0  # "<= 1.5 GB RSS" for Streamlit + Gradio + two loaded models
 GROWTH_TARGET_PCT = 5.0  # "< 5% growth over 1,000 requests"
 FIRST_TARGET_MS = 1000.0  # "the first prediction after start-up within 1 s"
 SETTLE_S = 1.0  # pause before each RSS sample, so the last request's work has finished
-
-
-def _not_available(reason: str, quick: bool) -> Table:
-    return Table(
-        "Serving memory: NOT AVAILABLE",
-        "python -m bench serving" + (" --quick" if quick else ""),
-        ["status"],
-        [[f"not available: {reason}"]],
-    )
 
 
 def _missing_prerequisite() -> str | None:
@@ -114,9 +105,10 @@ def _check(measured: float, target: float, strict: bool = False) -> str:
 def run(quick: bool = False) -> list[Table]:
     """Serve the dashboard, start its classifier, send requests; RSS per stage and targets."""
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    command = "python -m bench serving" + (" --quick" if quick else "")
     missing = _missing_prerequisite()
     if missing is not None:
-        return [_not_available(missing, quick)]
+        return [not_available("Serving memory", command, missing)]
     from bench.gradio_roundtrip import _picture, _timed_http_requests
     from bench.latency import make_model_run
     from core.inference import default_run_ids, usable_runs
@@ -124,7 +116,6 @@ def run(quick: bool = False) -> list[Table]:
     from tests.servers import free_port, run_streamlit, wait_for_http
 
     warmup, count = (5, 20) if quick else (50, 1000)
-    command = "python -m bench serving" + (" --quick" if quick else "")
     stages = Table(
         "Serving memory: Streamlit dashboard + embedded Gradio + mlp_seed + cnn_seed (RSS MiB)",
         command,

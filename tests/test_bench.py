@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from bench.__main__ import main
-from bench.common import Table, append_results
+from bench.common import Table, append_results, not_available
 from tests.conftest import FASHION_DIR, require
 from tests.servers import CHROMIUM
 
@@ -23,6 +23,11 @@ def test_table_renders_command_rows_and_machine(tmp_path: Path):
     text = (tmp_path / "RESULTS.md").read_text()
     assert "### A title" in text and "`python -m bench x`" in text
     assert "| 1 | 2.5 |" in text and "- a note" in text and "- Machine: " in text
+
+
+def test_a_benchmark_missing_a_prerequisite_says_so_in_its_table():
+    text = not_available("Serving memory", "python -m bench serving", "no Chromium").to_markdown()
+    assert "### Serving memory: NOT AVAILABLE" in text and "| not available: no Chromium |" in text
 
 
 def test_unknown_benchmark_is_refused_with_the_valid_names(capsys: pytest.CaptureFixture):
