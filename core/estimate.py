@@ -117,18 +117,6 @@ def _estimate(config: TrainConfig, precision: str, times: StepTimes, train: int,
     )
 
 
-def cached_estimate(
-    config: TrainConfig, train_images: int, val_images: int = 0
-) -> EpochEstimate | None:
-    """The estimate if this process has already calibrated this setting, else None."""
-    config = config.resolved()
-    precision = choose_precision(config.precision)
-    times = _cache.get(_key(config, precision))
-    if times is None:
-        return None
-    return _estimate(config, precision, times, train_images, val_images)
-
-
 def estimate_epoch(
     config: TrainConfig,
     train_images: int,

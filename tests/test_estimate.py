@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import keras
 import pytest
 
@@ -52,15 +54,13 @@ def test_estimate_uses_the_runs_precision_choice() -> None:
 
 
 def test_estimate_is_cached_per_setting_and_rescaled_per_size() -> None:
-    assert estimate.cached_estimate(TINY, 160) is None
-    first = estimate.estimate_epoch(TINY, 160, steps=1)
-    again = estimate.estimate_epoch(TINY, 320, steps=1)
-    assert again.step_s == first.step_s  # same setting: no second calibration
-    assert again.steps_per_epoch == 20
-    other_batch = TrainConfig(model="mlp_seed", dataset="mnist", batch_size=32)
-    assert estimate.cached_estimate(other_batch, 160) is None
-    assert estimate.cached_estimate(TINY, 160, 16).val_steps == 1
+    first = estimate.estimate_epoch(TINY, 160, steps=3)
+    again = estimate.estimate_epoch(TINY, 320, 16, steps=3)
+    assert again.times == first.times  # same setting: no second calibration
+    assert (again.steps_per_epoch, again.val_steps) == (20, 1)
     assert len(estimate._cache) == 1
+    estimate.estimate_epoch(replace(TINY, batch_size=32), 160, steps=3)
+    assert len(estimate._cache) == 2  # another batch size: calibrated anew
 
 
 def test_a_bad_config_is_refused_before_any_timing() -> None:
