@@ -13,7 +13,6 @@ import os
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from bench.common import Table, median, not_available, percentile
 
@@ -44,19 +43,6 @@ def _parent_pid(pid: int) -> int | None:
 
 def _all_pids() -> list[int]:
     return [int(entry.name) for entry in Path("/proc").iterdir() if entry.name.isdigit()]
-
-
-def _streamlit_pid(port: int) -> int:
-    """The PID of our child ``streamlit run`` process serving on ``port``."""
-    me, flag = os.getpid(), f"--server.port\0{port}\0"
-    for pid in _all_pids():
-        try:
-            cmdline = Path(f"/proc/{pid}/cmdline").read_text()
-        except OSError:
-            continue
-        if _parent_pid(pid) == me and "streamlit" in cmdline and flag in cmdline:
-            return pid
-    raise RuntimeError(f"no streamlit child process serving port {port}")
 
 
 def _process_tree(pid: int) -> list[int]:
@@ -113,7 +99,7 @@ def run(quick: bool = False) -> list[Table]:
     from bench.latency import make_model_run
     from core.inference import default_run_ids, usable_runs
     from core.training import choose_precision
-    from tests.servers import free_port, run_streamlit, wait_for_http
+    from tests.servers import free_port, streamlit_server, wait_for_http
 
     warmup, count = (5, 20) if quick else (50, 1000)
     stages = Table(
@@ -134,8 +120,8 @@ def run(quick: bool = False) -> list[Table]:
             "GRADIO_ANALYTICS_ENABLED": "False",
             "GRADIO_TEMP_DIR": str(Path(temp) / "gradio"),
         }
-        with run_streamlit(env, timeout_s=120) as url:
-            pid = _streamlit_pid(urlsplit(url).port or 0)
+        with streamlit_server(env, timeout_s=120) as (url, server):
+            pid = server.pid
             done = 0
 
             def sample(stage: str) -> tuple[float, float]:

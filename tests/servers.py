@@ -57,6 +57,15 @@ def wait_for_http(url: str, timeout_s: float, process: subprocess.Popen | None =
 @contextmanager
 def run_streamlit(env: dict[str, str], timeout_s: float = 90.0) -> Iterator[str]:
     """Serve ``dashboard/app.py`` on a free port with ``env`` added; yield the base URL."""
+    with streamlit_server(env, timeout_s) as (url, _):
+        yield url
+
+
+@contextmanager
+def streamlit_server(
+    env: dict[str, str], timeout_s: float = 90.0
+) -> Iterator[tuple[str, subprocess.Popen]]:
+    """Like ``run_streamlit``, also yielding the server process (its pid is Streamlit's)."""
     port = free_port()
     command = [
         sys.executable,
@@ -92,7 +101,7 @@ def run_streamlit(env: dict[str, str], timeout_s: float = 90.0) -> Iterator[str]
         except (TimeoutError, RuntimeError) as error:
             tail = Path(log.name).read_text(errors="replace")[-3000:]
             raise RuntimeError(f"Streamlit did not start: {error}\n{tail}") from None
-        yield url
+        yield url, process
     finally:
         _stop(process)
         log.close()
