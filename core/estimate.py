@@ -169,7 +169,7 @@ def _calibrate(config: TrainConfig, precision: str, steps: int, seed: int) -> St
     try:
         keras.mixed_precision.set_global_policy(precision)
         model = build_model(config.model, spec.input_shape, spec.num_classes, config.dropout)
-        compile_model(model, config, steps_total=2 * steps)
+        compile_model(model, config, steps_total=(1 + TIMED_EPOCHS) * steps)
     finally:
         # Layers keep the policy they were built with; the caller's global policy comes back.
         keras.mixed_precision.set_global_policy(previous)

@@ -9,6 +9,7 @@ import pytest
 
 from core import estimate
 from core.config import TrainConfig
+from core.models import build_model
 from core.training import choose_precision
 
 # MNIST's 28x28x1 input keeps the seed MLP small; batches of 16 keep the steps short.
@@ -46,11 +47,20 @@ def test_estimate_without_validation_counts_training_steps_only() -> None:
     assert guess.epoch_s == pytest.approx(guess.times.epoch_overhead_s + 2 * guess.step_s)
 
 
-def test_estimate_uses_the_runs_precision_choice() -> None:
-    guess = estimate.estimate_epoch(
-        TrainConfig(model="mlp_seed", dataset="mnist", batch_size=8), 80, steps=1
-    )
-    assert guess.precision == choose_precision("auto")
+@pytest.mark.parametrize("precision", ["auto", "mixed_bfloat16"])
+def test_estimate_times_the_model_under_the_precision_training_would_use(
+    precision: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    built_under = []
+
+    def build(*args, **kwargs):
+        built_under.append(keras.mixed_precision.global_policy().name)
+        return build_model(*args, **kwargs)
+
+    monkeypatch.setattr(estimate, "build_model", build)
+    config = TrainConfig(model="mlp_seed", dataset="mnist", batch_size=8, precision=precision)
+    guess = estimate.estimate_epoch(config, 80, steps=3)
+    assert built_under == [choose_precision(precision)] == [guess.precision]
 
 
 def test_estimate_is_cached_per_setting_and_rescaled_per_size() -> None:
