@@ -53,8 +53,9 @@ def make_dataset(
 
     ``repeat`` yields epoch after epoch (each reshuffled, each ending with its partial
     batch), for ``fit(steps_per_epoch=...)``: one iterator then serves the whole run. Given a
-    finite dataset, Keras creates and drops an iterator per epoch, and dropping one stalled
-    about one epoch in three by up to 1.6 s (a third of a seed-MLP epoch here).
+    finite dataset, Keras creates and drops an iterator per epoch, and dropping one now and
+    then stalls the next epoch's start (the spread of epoch times in ``python -m bench
+    estimate`` shows it).
     """
     images = np.asarray(x)  # any strides: a channel-major view is gathered without a copy
     labels = tf.constant(np.asarray(y, dtype=np.int32))
